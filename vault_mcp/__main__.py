@@ -1,0 +1,147 @@
+"""The `vault-mcp` command: parse arguments, read settings once, run the chosen mode."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import ValidationError
+
+from vault_mcp import __version__
+from vault_mcp.errors import VaultError
+from vault_mcp.settings import Settings
+
+log = logging.getLogger("vault_mcp")
+
+
+def _configure_logging(level: str) -> None:
+    # stderr only: in stdio mode stdout carries the protocol. Configured before the SDK's
+    # own basicConfig, which then leaves it alone.
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "mcp.server.streamable_http_manager", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def run_stdio(settings: Settings) -> None:
+    from vault_mcp.runtime import ServicesHandle
+    from vault_mcp.tools import build_mcp_server
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[ServicesHandle]:
+        async with ServicesHandle(settings) as handle:
+            yield handle
+
+    # Claude Desktop stops servers with SIGTERM; exit through SystemExit so that cleanup
+    # (including stopping the embedded PostgreSQL) runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    build_mcp_server(lifespan).run("stdio")
+
+
+def run_serve(settings: Settings) -> int:
+    import uvicorn
+
+    from vault_mcp.web import create_app
+
+    if not _is_loopback(settings.host):
+        print(
+            f"vault-mcp: refusing to listen on {settings.host}: HTTP has no accounts yet, so "
+            "anyone who can reach it could read every note. Use 127.0.0.1 (the default) and "
+            "put a reverse proxy with authentication in front if you must expose it.",
+            file=sys.stderr,
+        )
+        return 2
+    log.info("vault-mcp %s serving on %s (MCP at /mcp)", __version__, settings.base_url())
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=True,
+        lifespan="on",
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    from vault_mcp.runtime import database_dsn, prepare_schema
+
+    async with database_dsn(settings) as dsn:
+        return await prepare_schema(dsn, apply=True)
+
+
+def run_migrate(settings: Settings) -> int:
+    applied = asyncio.run(_migrate(settings))
+    for name in applied:
+        print(f"applied {name}")
+    print("schema is up to date" if not applied else f"{len(applied)} migration(s) applied")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vault-mcp", description="A personal knowledge vault for AI assistants (MCP server)."
+    )
+    parser.add_argument("--version", action="version", version=f"vault-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="serve MCP over streamable HTTP at /mcp, plus /health"
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, or $HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000, or $PORT)")
+    commands.add_parser("stdio", help="serve MCP over stdin/stdout (Claude Desktop)")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {
+        key: value
+        for key, value in (
+            ("host", getattr(args, "host", None)),
+            ("port", getattr(args, "port", None)),
+        )
+        if value is not None
+    }
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"vault-mcp: invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    try:
+        if args.command == "stdio":
+            run_stdio(settings)
+            return 0
+        if args.command == "serve":
+            return run_serve(settings)
+        return run_migrate(settings)
+    except VaultError as exc:
+        print(f"vault-mcp: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

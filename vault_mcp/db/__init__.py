@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: connection pool, migrations, notes and users, the embedded server."""

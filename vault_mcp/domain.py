@@ -1,0 +1,167 @@
+"""Domain values (notes, drafts, search hits) and the validation limits they obey."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from vault_mcp.errors import InvalidInput
+
+MAX_TITLE_CHARS = 500
+MAX_TAGS = 32
+MAX_TAG_CHARS = 64
+MAX_QUERY_CHARS = 2000
+MAX_LIMIT = 100
+DEFAULT_MAX_CONTENT_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Note:
+    id: uuid.UUID
+    title: str
+    content: str
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """A validated note about to be written."""
+
+    title: str
+    content: str
+    tags: tuple[str, ...]
+
+    @property
+    def embedding_text(self) -> str:
+        return embedding_text(self.title, self.content)
+
+
+@dataclass(frozen=True)
+class NotePatch:
+    """A validated partial update: None means "leave as it is"."""
+
+    title: str | None = None
+    content: str | None = None
+    tags: tuple[str, ...] | None = None
+
+    @property
+    def changes_text(self) -> bool:
+        return self.title is not None or self.content is not None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    note: Note
+    score: float
+
+
+@dataclass(frozen=True)
+class NotePage:
+    notes: tuple[Note, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_content_bytes: int = DEFAULT_MAX_CONTENT_BYTES
+
+
+def embedding_text(title: str, content: str) -> str:
+    # The title carries much of a note's meaning, so it is embedded with the body.
+    return f"{title}\n\n{content}"
+
+
+def parse_note_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value.strip())
+    except (ValueError, AttributeError):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise InvalidInput(
+            f"{shown!r} is not a note id; ids are UUIDs such as "
+            "'0b4c6f0e-8a7d-4c39-9a4e-2f1d3c5b7a90' (use list_notes or search_notes to find one)"
+        ) from None
+
+
+def _reject_nul(field: str, value: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL character (\\x00), which cannot be stored")
+
+
+def validate_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidInput("title is empty; give the note a short title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidInput(f"title is {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
+    _reject_nul("title", title)
+    return title
+
+
+def _format_bytes(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f} kB"
+    return f"{n} bytes"
+
+
+def validate_content(content: str, limits: Limits) -> str:
+    if not content.strip():
+        raise InvalidInput("content is empty; a note needs some text")
+    size = len(content.encode("utf-8"))
+    if size > limits.max_content_bytes:
+        raise InvalidInput(
+            f"content is {_format_bytes(size)}; the limit is "
+            f"{_format_bytes(limits.max_content_bytes)} (VAULT_MAX_CONTENT_BYTES)"
+        )
+    _reject_nul("content", content)
+    return content
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def validate_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Trim and de-duplicate tags, keeping their order."""
+    seen: dict[str, None] = {}
+    for raw in tags:
+        tag = _SPACES.sub(" ", raw).strip()
+        if not tag:
+            raise InvalidInput("a tag is empty; tags are short non-empty labels such as 'work'")
+        if len(tag) > MAX_TAG_CHARS:
+            raise InvalidInput(
+                f"tag {tag[:20]!r}... is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
+            )
+        _reject_nul("a tag", tag)
+        seen.setdefault(tag, None)
+    if len(seen) > MAX_TAGS:
+        raise InvalidInput(f"{len(seen)} tags given; the limit is {MAX_TAGS}")
+    return tuple(seen)
+
+
+def validate_query(query: str) -> str:
+    query = query.strip()
+    if not query:
+        raise InvalidInput("query is empty; describe what you are looking for")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    _reject_nul("query", query)
+    return query
+
+
+def validate_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is {limit}; it must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def snippet(content: str, max_chars: int = 240) -> str:
+    text = _SPACES.sub(" ", content).strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind(" ", 0, max_chars)
+    return text[: cut if cut > max_chars // 2 else max_chars].rstrip() + "…"

@@ -1,0 +1,154 @@
+"""Composition root: opens the database and the embedder and hands the service to both doors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from vault_mcp.db.embedded import EmbeddedPostgres
+from vault_mcp.db.migrate import load_migrations, migrate, pending
+from vault_mcp.db.notes import PgNoteRepository
+from vault_mcp.db.pool import Pool, connect, open_pool, storage_errors
+from vault_mcp.db.users import ensure_user
+from vault_mcp.domain import Limits
+from vault_mcp.embeddings import create_embedder
+from vault_mcp.errors import SchemaError, StorageUnavailable, VaultError
+from vault_mcp.service import Embedder, NoteService, OwnerId
+from vault_mcp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a request needs: the note service, who it acts for, and where notes live on the web."""
+
+    notes: NoteService
+    owner: OwnerId
+    embedder: Embedder
+    pool: Pool
+    base_url: str
+
+    def note_url(self, note_id: uuid.UUID) -> str:
+        return f"{self.base_url}/notes/{note_id}"
+
+    async def database_ok(self) -> bool:
+        try:
+            with storage_errors():
+                await self.pool.fetchval("SELECT 1", timeout=2)
+        except (StorageUnavailable, TimeoutError):
+            return False
+        return True
+
+
+@asynccontextmanager
+async def database_dsn(settings: Settings) -> AsyncIterator[str]:
+    """DATABASE_URL, or the embedded server in the data dir for as long as the context lasts."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.data_dir)
+    dsn = await anyio.to_thread.run_sync(server.start)
+    try:
+        yield dsn
+    finally:
+        await anyio.to_thread.run_sync(server.stop)
+
+
+async def prepare_schema(dsn: str, *, apply: bool) -> list[str]:
+    """Apply pending migrations, or (when not allowed to) refuse to run on an old schema."""
+    conn = await connect(dsn)
+    try:
+        if apply:
+            applied = await migrate(conn)
+            for name in applied:
+                log.info("applied migration %s", name)
+            return applied
+        missing = await pending(conn, load_migrations())
+        if missing:
+            raise SchemaError(
+                f"the database lacks {len(missing)} migration(s) ({missing[0].name}…); "
+                "run `vault-mcp migrate` (or set VAULT_MIGRATE_ON_START=true)"
+            )
+        return []
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, embedder: Embedder | None = None
+) -> AsyncIterator[Services]:
+    # The model starts loading first: it is the slowest part and needs nothing else.
+    embedder = embedder if embedder is not None else create_embedder(settings)
+    async with AsyncExitStack() as stack:
+        dsn = await stack.enter_async_context(database_dsn(settings))
+        await prepare_schema(dsn, apply=settings.should_migrate_on_start)
+        pool = await stack.enter_async_context(open_pool(dsn))
+        owner = await ensure_user(pool, settings.user)
+        notes = NoteService(
+            PgNoteRepository(pool), embedder, Limits(max_content_bytes=settings.max_content_bytes)
+        )
+        yield Services(notes, owner, embedder, pool, settings.base_url())
+
+
+class ServicesHandle:
+    """Opens the services in the background so that a server can answer before they are ready.
+
+    MCP clients time out handshakes; `initialize` and `tools/list` need no database, so
+    neither waits for PostgreSQL to start. Calls that do need it await `get()`.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self._settings = settings
+        self._embedder = embedder if embedder is not None else create_embedder(settings)
+        self._ready: asyncio.Future[Services] | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    @property
+    def state(self) -> str:
+        """'starting', 'ready' or 'failed'."""
+        if self._ready is None or not self._ready.done():
+            return "starting"
+        return "failed" if self._ready.exception() is not None else "ready"
+
+    async def __aenter__(self) -> ServicesHandle:
+        self._ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(self._ready), name="vault-services")
+        return self
+
+    async def _run(self, ready: asyncio.Future[Services]) -> None:
+        try:
+            async with open_services(self._settings, self._embedder) as services:
+                ready.set_result(services)
+                await self._stop.wait()
+        except Exception as exc:
+            if ready.done():
+                log.exception("error while closing the services")
+                return
+            log.error("vault-mcp cannot start: %s", exc)
+            error = exc if isinstance(exc, VaultError) else StorageUnavailable(str(exc))
+            ready.set_exception(error)
+
+    async def get(self) -> Services:
+        if self._ready is None:
+            raise RuntimeError("ServicesHandle used outside `async with`")
+        return await asyncio.shield(self._ready)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        if self._ready is not None and self._ready.done() and not self._ready.cancelled():
+            self._ready.exception()  # mark any startup error as seen

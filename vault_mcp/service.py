@@ -1,0 +1,150 @@
+"""NoteService: the one API that MCP tools and the web share. Every call is scoped to an owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from vault_mcp.domain import (
+    Limits,
+    Note,
+    NoteDraft,
+    NotePage,
+    NotePatch,
+    SearchHit,
+    embedding_text,
+    parse_note_id,
+    validate_content,
+    validate_limit,
+    validate_query,
+    validate_tags,
+    validate_title,
+)
+from vault_mcp.errors import Conflict, InvalidInput, NotFound
+
+Vector = npt.NDArray[np.float32]
+OwnerId = int
+Hits = list[SearchHit]
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors; implemented in `vault_mcp.embeddings`."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def state(self) -> str:
+        """'loading', 'ready' or 'failed'."""
+        ...
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]: ...
+
+
+class NoteRepository(Protocol):
+    """Stores notes with their embeddings; implemented in `vault_mcp.db.notes`."""
+
+    async def insert(self, owner: OwnerId, draft: NoteDraft, embedding: Vector) -> Note: ...
+
+    async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None: ...
+
+    async def update(
+        self, owner: OwnerId, current: Note, patch: NotePatch, embedding: Vector | None
+    ) -> Note | None:
+        """Apply the patch only if the note is still `current`; None if it changed or vanished."""
+        ...
+
+    async def delete(self, owner: OwnerId, note_id: uuid.UUID) -> bool: ...
+
+    async def list(
+        self, owner: OwnerId, limit: int, cursor: str | None, tag: str | None
+    ) -> NotePage: ...
+
+    async def search(
+        self, owner: OwnerId, embedding: Vector, limit: int, tags: tuple[str, ...]
+    ) -> Hits: ...
+
+
+# An update retries when another writer changed the note between our read and our write.
+_UPDATE_ATTEMPTS = 3
+
+
+class NoteService:
+    def __init__(self, repository: NoteRepository, embedder: Embedder, limits: Limits) -> None:
+        self._repository = repository
+        self._embedder = embedder
+        self._limits = limits
+
+    async def create(
+        self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
+    ) -> Note:
+        draft = NoteDraft(
+            title=validate_title(title),
+            content=validate_content(content, self._limits),
+            tags=validate_tags(tuple(tags)),
+        )
+        [embedding] = await self._embedder.embed([draft.embedding_text])
+        return await self._repository.insert(owner, draft, embedding)
+
+    async def get(self, owner: OwnerId, note_id: str) -> Note:
+        parsed = parse_note_id(note_id)
+        note = await self._repository.get(owner, parsed)
+        if note is None:
+            raise NotFound(f"note {parsed} not found")
+        return note
+
+    async def update(
+        self,
+        owner: OwnerId,
+        note_id: str,
+        *,
+        title: str | None = None,
+        content: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Note:
+        patch = NotePatch(
+            title=None if title is None else validate_title(title),
+            content=None if content is None else validate_content(content, self._limits),
+            tags=None if tags is None else validate_tags(tuple(tags)),
+        )
+        if patch == NotePatch():
+            raise InvalidInput("nothing to update; give at least one of title, content or tags")
+        for _ in range(_UPDATE_ATTEMPTS):
+            current = await self.get(owner, note_id)
+            embedding = None
+            if patch.changes_text:
+                text = embedding_text(
+                    patch.title or current.title, patch.content or current.content
+                )
+                [embedding] = await self._embedder.embed([text])
+            updated = await self._repository.update(owner, current, patch, embedding)
+            if updated is not None:
+                return updated
+        raise Conflict(f"note {current.id} kept changing while it was being updated; try again")
+
+    async def delete(self, owner: OwnerId, note_id: str) -> uuid.UUID:
+        parsed = parse_note_id(note_id)
+        if not await self._repository.delete(owner, parsed):
+            raise NotFound(f"note {parsed} not found")
+        return parsed
+
+    async def list(
+        self, owner: OwnerId, limit: int = 20, cursor: str | None = None, tag: str | None = None
+    ) -> NotePage:
+        validate_limit(limit)
+        if tag is not None:
+            [tag] = validate_tags([tag])
+        return await self._repository.list(owner, limit, cursor or None, tag)
+
+    async def search(
+        self, owner: OwnerId, query: str, limit: int = 10, tags: Sequence[str] = ()
+    ) -> Hits:
+        query = validate_query(query)
+        validate_limit(limit)
+        wanted_tags = validate_tags(tuple(tags))
+        [embedding] = await self._embedder.embed([query])
+        return await self._repository.search(owner, embedding, limit, wanted_tags)

@@ -1,0 +1,37 @@
+"""What every tool needs from a call: the services, the acting owner, and error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from vault_mcp.errors import VaultError
+from vault_mcp.runtime import Services
+
+
+class ServicesProvider(Protocol):
+    async def get(self) -> Services: ...
+
+
+ToolContext = Context[ServicesProvider, Any]
+
+
+async def services_of(ctx: ToolContext) -> Services:
+    return await ctx.request_context.lifespan_context.get()
+
+
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    """Our errors become tool errors the model can read and act on.
+
+    The SDK shows the model only "Error executing tool …" for any other exception (a bug's
+    details stay in the server log), so every expected failure must pass through here.
+    """
+    try:
+        yield
+    except VaultError as exc:
+        raise ToolError(exc.message) from exc

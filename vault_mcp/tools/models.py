@@ -1,0 +1,89 @@
+"""The tools' structured outputs (pydantic, so clients get an output schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from vault_mcp.domain import Note, SearchHit, snippet
+
+
+class NoteOut(BaseModel):
+    id: str = Field(description="The note's id (a UUID).")
+    title: str
+    content: str
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    url: str = Field(description="Link to the note in the vault's web view.")
+
+    @classmethod
+    def of(cls, note: Note, url: str) -> NoteOut:
+        return cls(
+            id=str(note.id),
+            title=note.title,
+            content=note.content,
+            tags=list(note.tags),
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+            url=url,
+        )
+
+
+class DeletedNote(BaseModel):
+    id: str
+    deleted: bool = True
+
+
+class NoteList(BaseModel):
+    notes: list[NoteOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class SearchResult(BaseModel):
+    id: str
+    title: str
+    snippet: str = Field(description="The start of the note's text.")
+    score: float = Field(description="Cosine similarity to the query, -1..1; higher is closer.")
+    tags: list[str]
+    url: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, hit: SearchHit, url: str) -> SearchResult:
+        return cls(
+            id=str(hit.note.id),
+            title=hit.note.title,
+            snippet=snippet(hit.note.content),
+            score=round(hit.score, 4),
+            tags=list(hit.note.tags),
+            url=url,
+            updated_at=hit.note.updated_at,
+        )
+
+
+class SearchResults(BaseModel):
+    results: list[SearchResult] = Field(description="Best match first.")
+
+
+# The ChatGPT connector contract (search/fetch): exactly these fields.
+class DocumentRef(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
+class DocumentRefs(BaseModel):
+    results: list[DocumentRef]
+
+
+class Document(BaseModel):
+    id: str
+    title: str
+    text: str
+    url: str
+    metadata: dict[str, Any] | None = None

@@ -1,0 +1,96 @@
+"""The note tools: create, read, update, delete and list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from vault_mcp.domain import MAX_LIMIT, MAX_TAGS
+from vault_mcp.tools.context import ToolContext, services_of, tool_errors
+from vault_mcp.tools.models import DeletedNote, NoteList, NoteOut
+
+NoteId = Annotated[str, Field(description="The note's id (a UUID), as returned by other tools.")]
+Tags = Annotated[
+    list[str],
+    Field(description=f"Short labels such as 'work' or 'recipes'; at most {MAX_TAGS}."),
+]
+
+
+async def create_note(
+    ctx: ToolContext,
+    title: Annotated[str, Field(description="A short title, at most 500 characters.")],
+    content: Annotated[str, Field(description="The note's text (Markdown is fine).")],
+    tags: Tags | None = None,
+) -> NoteOut:
+    """Save a new note in the user's vault so it can be found again later by meaning.
+
+    Use it to remember facts, decisions, preferences or anything the user wants kept.
+    Returns the stored note with its id.
+    """
+    with tool_errors():
+        services = await services_of(ctx)
+        note = await services.notes.create(services.owner, title, content, tags or [])
+        return NoteOut.of(note, services.note_url(note.id))
+
+
+async def read_note(ctx: ToolContext, id: NoteId) -> NoteOut:
+    """Read one note in full by its id."""
+    with tool_errors():
+        services = await services_of(ctx)
+        note = await services.notes.get(services.owner, id)
+        return NoteOut.of(note, services.note_url(note.id))
+
+
+async def update_note(
+    ctx: ToolContext,
+    id: NoteId,
+    title: Annotated[str | None, Field(description="New title; omit to keep it.")] = None,
+    content: Annotated[
+        str | None, Field(description="New text, replacing the old; omit to keep it.")
+    ] = None,
+    tags: Annotated[
+        list[str] | None, Field(description="New tags, replacing the old; omit to keep them.")
+    ] = None,
+) -> NoteOut:
+    """Change a note's title, content or tags; fields left out stay as they are.
+
+    New content replaces the old text entirely (read the note first to edit part of it).
+    """
+    with tool_errors():
+        services = await services_of(ctx)
+        note = await services.notes.update(
+            services.owner, id, title=title, content=content, tags=tags
+        )
+        return NoteOut.of(note, services.note_url(note.id))
+
+
+async def delete_note(ctx: ToolContext, id: NoteId) -> DeletedNote:
+    """Delete a note permanently. Only do this when the user asks for it."""
+    with tool_errors():
+        services = await services_of(ctx)
+        deleted = await services.notes.delete(services.owner, id)
+        return DeletedNote(id=str(deleted))
+
+
+async def list_notes(
+    ctx: ToolContext,
+    limit: Annotated[
+        int, Field(ge=1, le=MAX_LIMIT, description=f"Notes per page, 1 to {MAX_LIMIT}.")
+    ] = 20,
+    cursor: Annotated[
+        str | None, Field(description="The next_cursor of the previous page; omit for the first.")
+    ] = None,
+    tag: Annotated[str | None, Field(description="Only notes with this tag.")] = None,
+) -> NoteList:
+    """List the user's notes, newest first, a page at a time.
+
+    To find notes about something, use search_notes instead.
+    """
+    with tool_errors():
+        services = await services_of(ctx)
+        page = await services.notes.list(services.owner, limit=limit, cursor=cursor, tag=tag)
+        return NoteList(
+            notes=[NoteOut.of(n, services.note_url(n.id)) for n in page.notes],
+            next_cursor=page.next_cursor,
+        )
