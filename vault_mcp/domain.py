@@ -114,9 +114,11 @@ def validate_content(content: str, limits: Limits) -> str:
         raise InvalidInput("content is empty; a note needs some text")
     size = len(content.encode("utf-8"))
     if size > limits.max_content_bytes:
+        shown, limit = _format_bytes(size), _format_bytes(limits.max_content_bytes)
+        if shown == limit:  # "1.0 MB; the limit is 1.0 MB" would say nothing
+            shown, limit = f"{size:,} bytes", f"{limits.max_content_bytes:,} bytes"
         raise InvalidInput(
-            f"content is {_format_bytes(size)}; the limit is "
-            f"{_format_bytes(limits.max_content_bytes)} (VAULT_MAX_CONTENT_BYTES)"
+            f"content is {shown}; the limit is {limit} (VAULT_MAX_CONTENT_BYTES)"
         )
     _reject_nul("content", content)
     return content

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -69,7 +71,7 @@ class NoteRepository(Protocol):
     ) -> Hits: ...
 
 
-# An update retries when another writer changed the note between our read and our write.
+# An update retries when another process changed the note between our read and our write.
 _UPDATE_ATTEMPTS = 3
 
 
@@ -78,6 +80,10 @@ class NoteService:
         self._repository = repository
         self._embedder = embedder
         self._limits = limits
+        # Updates of one note in this process take turns, so they never lose the race
+        # check against each other; the check still guards against other processes.
+        self._update_locks: weakref.WeakValueDictionary[tuple[OwnerId, uuid.UUID], asyncio.Lock]
+        self._update_locks = weakref.WeakValueDictionary()
 
     async def create(
         self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
@@ -113,18 +119,21 @@ class NoteService:
         )
         if patch == NotePatch():
             raise InvalidInput("nothing to update; give at least one of title, content or tags")
-        for _ in range(_UPDATE_ATTEMPTS):
-            current = await self.get(owner, note_id)
-            embedding = None
-            if patch.changes_text:
-                text = embedding_text(
-                    patch.title or current.title, patch.content or current.content
-                )
-                [embedding] = await self._embedder.embed([text])
-            updated = await self._repository.update(owner, current, patch, embedding)
-            if updated is not None:
-                return updated
-        raise Conflict(f"note {current.id} kept changing while it was being updated; try again")
+        parsed = parse_note_id(note_id)
+        lock = self._update_locks.setdefault((owner, parsed), asyncio.Lock())
+        async with lock:
+            for _ in range(_UPDATE_ATTEMPTS):
+                current = await self.get(owner, note_id)
+                embedding = None
+                if patch.changes_text:
+                    text = embedding_text(
+                        patch.title or current.title, patch.content or current.content
+                    )
+                    [embedding] = await self._embedder.embed([text])
+                updated = await self._repository.update(owner, current, patch, embedding)
+                if updated is not None:
+                    return updated
+        raise Conflict(f"note {parsed} kept changing while it was being updated; try again")
 
     async def delete(self, owner: OwnerId, note_id: str) -> uuid.UUID:
         parsed = parse_note_id(note_id)

@@ -1,0 +1,162 @@
+"""Shared fixtures: one real PostgreSQL (pgserver) per session, a migrated template database,
+a fresh copy of it per test, and the real embedding model loaded once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+
+from vault_mcp.db.embedded import _import_pgserver
+from vault_mcp.db.migrate import migrate
+from vault_mcp.embeddings.hashing import HashingEmbedder
+from vault_mcp.runtime import Services, open_services
+from vault_mcp.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+TEMPLATE = "vault_template"
+T = TypeVar("T")
+
+
+@asynccontextmanager
+async def held(context: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    """Enter and exit `context` in one task of its own.
+
+    anyio cancel scopes (inside the SDK's clients) must exit in the task that entered them,
+    and pytest-asyncio tears fixtures down in another task.
+    """
+    entered: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with context as value:
+                entered.set_result(value)
+                await release.wait()
+        except BaseException as exc:
+            if not entered.done():
+                entered.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await entered
+    finally:
+        release.set()
+        await task
+
+
+class PgCluster:
+    """The session's PostgreSQL server; hands out databases by name."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+
+    def url(self, database: str = "postgres") -> str:
+        return str(self._server.get_uri(database=database))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
+    pgserver = _import_pgserver()
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete")
+    try:
+        yield PgCluster(server)
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_cluster: PgCluster) -> str:
+    admin = await asyncpg.connect(pg_cluster.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(pg_cluster.url(TEMPLATE))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE
+
+
+async def create_database(pg_cluster: PgCluster, template: str | None) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_cluster.url())
+    try:
+        source = f" TEMPLATE {template}" if template else ""
+        await admin.execute(f"CREATE DATABASE {name}{source}")
+    finally:
+        await admin.close()
+    return name
+
+
+async def drop_database(pg_cluster: PgCluster, name: str) -> None:
+    admin = await asyncpg.connect(pg_cluster.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(pg_cluster: PgCluster, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = await create_database(pg_cluster, template_database)
+    yield pg_cluster.url(name)
+    await drop_database(pg_cluster, name)
+
+
+@pytest.fixture
+async def empty_database_url(pg_cluster: PgCluster) -> AsyncIterator[str]:
+    """A fresh database with no schema at all (for the migration runner)."""
+    name = await create_database(pg_cluster, None)
+    yield pg_cluster.url(name)
+    await drop_database(pg_cluster, name)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "embedder": "hashing",
+        "data_dir": Path("/nonexistent-vault-test-dir"),
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def hashing_embedder() -> HashingEmbedder:
+    return HashingEmbedder(384)
+
+
+@pytest.fixture
+async def services(database_url: str, hashing_embedder: HashingEmbedder) -> AsyncIterator[Services]:
+    async with open_services(make_settings(database_url), hashing_embedder) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+async def real_embedder() -> Any:
+    """The real all-MiniLM-L6-v2, loaded once for the whole session."""
+    from vault_mcp.embeddings.sentence_transformer import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    await embedder.wait_ready()
+    return embedder
+
+
+@pytest.fixture
+async def model_services(database_url: str, real_embedder: Any) -> AsyncIterator[Services]:
+    async with open_services(make_settings(database_url), real_embedder) as opened:
+        yield opened

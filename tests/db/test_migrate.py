@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from vault_mcp.db.migrate import Migration, load_migrations, migrate, pending
+from vault_mcp.errors import SchemaError
+
+
+async def _applied(conn: asyncpg.Connection) -> list[str]:
+    return [r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY 1")]
+
+
+def test_migrations_are_numbered_and_ordered() -> None:
+    migrations = load_migrations()
+    assert migrations, "no migration files found in the package"
+    assert [m.version for m in migrations] == sorted(m.version for m in migrations)
+    assert migrations[0].name == "0001_users_and_notes.sql"
+
+
+async def test_fresh_database_gets_every_migration(empty_database_url: str) -> None:
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        applied = await migrate(conn)
+        assert applied == [m.name for m in load_migrations()]
+        assert await _applied(conn) == applied
+        dims = await conn.fetchval(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'notes'::regclass "
+            "AND attname = 'embedding'"
+        )
+        assert dims == 384
+        indexes = {r["indexname"] for r in await conn.fetch("SELECT indexname FROM pg_indexes")}
+        assert {"notes_embedding_hnsw_idx", "notes_tags_idx", "notes_owner_created_idx"} <= indexes
+    finally:
+        await conn.close()
+
+
+async def test_second_run_applies_nothing(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await migrate(conn) == []
+        assert await pending(conn, load_migrations()) == []
+    finally:
+        await conn.close()
+
+
+async def test_an_edited_migration_is_detected(database_url: str) -> None:
+    edited = [replace(m, sql=m.sql + "\n-- edited") for m in load_migrations()]
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(SchemaError, match="was edited after it was applied"):
+            await migrate(conn, edited)
+    finally:
+        await conn.close()
+
+
+async def test_a_migration_unknown_to_this_version_is_detected(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ('9999', '9999_x.sql', '')"
+        )
+        with pytest.raises(SchemaError, match="written by a newer version"):
+            await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def test_a_failing_migration_is_rolled_back_whole(database_url: str) -> None:
+    broken = Migration("0900", "0900_broken.sql", "CREATE TABLE half (id int); SELECT 1/0;")
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(SchemaError, match="0900_broken.sql failed and was rolled back"):
+            await migrate(conn, [*load_migrations(), broken])
+        assert await conn.fetchval("SELECT to_regclass('half')") is None
+        assert "0900_broken.sql" not in await _applied(conn)
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_runners_apply_each_file_once(empty_database_url: str) -> None:
+    conns = [await asyncpg.connect(empty_database_url) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrate(c) for c in conns))
+        assert sorted(len(r) for r in results) == [0, 0, len(load_migrations())]
+    finally:
+        for c in conns:
+            await c.close()
