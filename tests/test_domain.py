@@ -27,7 +27,9 @@ def test_title_is_trimmed_and_must_not_be_empty() -> None:
 
 
 def test_title_over_the_limit_names_its_length_and_the_limit() -> None:
-    with pytest.raises(InvalidInput, match=f"title is 501 characters; the limit is {MAX_TITLE_CHARS}"):
+    with pytest.raises(
+        InvalidInput, match=f"title is 501 characters; the limit is {MAX_TITLE_CHARS}"
+    ):
         validate_title("x" * 501)
 
 
@@ -76,7 +78,9 @@ def test_query_must_have_text() -> None:
 
 @pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1])
 def test_limit_out_of_range_is_refused(limit: int) -> None:
-    with pytest.raises(InvalidInput, match=f"limit is {limit}; it must be between 1 and {MAX_LIMIT}"):
+    with pytest.raises(
+        InvalidInput, match=f"limit is {limit}; it must be between 1 and {MAX_LIMIT}"
+    ):
         validate_limit(limit)
 
 

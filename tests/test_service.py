@@ -15,7 +15,9 @@ from vault_mcp.runtime import Services
 
 async def test_created_note_reads_back_identically(services: Services) -> None:
     notes, owner = services.notes, services.owner
-    created = await notes.create(owner, " Groceries ", "eggs, milk\nbread", ["home", "home", "list"])
+    created = await notes.create(
+        owner, " Groceries ", "eggs, milk\nbread", ["home", "home", "list"]
+    )
     assert created.title == "Groceries"
     assert created.tags == ("home", "list")
     assert await notes.get(owner, str(created.id)) == created
@@ -157,7 +159,9 @@ async def test_filtered_search_returns_the_exact_top_k_even_when_the_filter_is_s
         await conn.execute("ANALYZE notes")
     small = services.owner
     mine = [
-        await services.notes.create(small, f"mine {i}", f"word{i} shared text", ["x"] if i % 2 else [])
+        await services.notes.create(
+            small, f"mine {i}", f"word{i} shared text", ["x"] if i % 2 else []
+        )
         for i in range(30)
     ]
 

@@ -117,9 +117,7 @@ def validate_content(content: str, limits: Limits) -> str:
         shown, limit = _format_bytes(size), _format_bytes(limits.max_content_bytes)
         if shown == limit:  # "1.0 MB; the limit is 1.0 MB" would say nothing
             shown, limit = f"{size:,} bytes", f"{limits.max_content_bytes:,} bytes"
-        raise InvalidInput(
-            f"content is {shown}; the limit is {limit} (VAULT_MAX_CONTENT_BYTES)"
-        )
+        raise InvalidInput(f"content is {shown}; the limit is {limit} (VAULT_MAX_CONTENT_BYTES)")
     _reject_nul("content", content)
     return content
 

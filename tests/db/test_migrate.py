@@ -61,7 +61,8 @@ async def test_a_migration_unknown_to_this_version_is_detected(database_url: str
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(
-            "INSERT INTO schema_migrations (version, name, checksum) VALUES ('9999', '9999_x.sql', '')"
+            "INSERT INTO schema_migrations (version, name, checksum) "
+            "VALUES ('9999', '9999_x.sql', '')"
         )
         with pytest.raises(SchemaError, match="written by a newer version"):
             await migrate(conn)
@@ -73,7 +74,7 @@ async def test_a_failing_migration_is_rolled_back_whole(database_url: str) -> No
     broken = Migration("0900", "0900_broken.sql", "CREATE TABLE half (id int); SELECT 1/0;")
     conn = await asyncpg.connect(database_url)
     try:
-        with pytest.raises(SchemaError, match="0900_broken.sql failed and was rolled back"):
+        with pytest.raises(SchemaError, match=r"0900_broken\.sql failed and was rolled back"):
             await migrate(conn, [*load_migrations(), broken])
         assert await conn.fetchval("SELECT to_regclass('half')") is None
         assert "0900_broken.sql" not in await _applied(conn)

@@ -55,19 +55,32 @@ async def test_the_eight_tools_are_listed_with_descriptions_and_annotations(
 
 
 async def test_create_read_update_delete_round_trip(client: Client, services: Services) -> None:
-    note = await _ok(client, "create_note", {"title": "Fox", "content": "quick brown fox", "tags": ["animals"]})
+    note = await _ok(
+        client, "create_note", {"title": "Fox", "content": "quick brown fox", "tags": ["animals"]}
+    )
     assert note["url"] == f"{services.base_url}/notes/{note['id']}"
     assert await _ok(client, "read_note", {"id": note["id"]}) == note
     updated = await _ok(client, "update_note", {"id": note["id"], "content": "lazy dog"})
-    assert (updated["title"], updated["content"], updated["tags"]) == ("Fox", "lazy dog", ["animals"])
-    assert await _ok(client, "delete_note", {"id": note["id"]}) == {"id": note["id"], "deleted": True}
+    assert (updated["title"], updated["content"], updated["tags"]) == (
+        "Fox",
+        "lazy dog",
+        ["animals"],
+    )
+    assert await _ok(client, "delete_note", {"id": note["id"]}) == {
+        "id": note["id"],
+        "deleted": True,
+    }
     message = await _error(client, "read_note", {"id": note["id"]})
     assert f"note {note['id']} not found" in message
 
 
 async def test_list_notes_pages_with_a_cursor(client: Client) -> None:
     for i in range(3):
-        await _ok(client, "create_note", {"title": f"n{i}", "content": f"c{i}", "tags": ["t"] if i else []})
+        await _ok(
+            client,
+            "create_note",
+            {"title": f"n{i}", "content": f"c{i}", "tags": ["t"] if i else []},
+        )
     first = await _ok(client, "list_notes", {"limit": 2})
     assert [n["title"] for n in first["notes"]] == ["n2", "n1"]
     second = await _ok(client, "list_notes", {"limit": 2, "cursor": first["next_cursor"]})
@@ -77,7 +90,11 @@ async def test_list_notes_pages_with_a_cursor(client: Client) -> None:
 
 
 async def test_search_notes_ranks_the_matching_note_first(client: Client) -> None:
-    fox = await _ok(client, "create_note", {"title": "Fox", "content": "the quick brown fox jumps", "tags": ["a"]})
+    fox = await _ok(
+        client,
+        "create_note",
+        {"title": "Fox", "content": "the quick brown fox jumps", "tags": ["a"]},
+    )
     await _ok(client, "create_note", {"title": "Soup", "content": "tomato soup recipe"})
     result = await _ok(client, "search_notes", {"query": "brown fox", "limit": 5})
     best = result["results"][0]
@@ -91,7 +108,9 @@ async def test_search_notes_ranks_the_matching_note_first(client: Client) -> Non
 async def test_chatgpt_search_and_fetch_return_exactly_one_text_item_of_json(
     client: Client, services: Services
 ) -> None:
-    note = await _ok(client, "create_note", {"title": "Fox", "content": "quick brown fox", "tags": ["x"]})
+    note = await _ok(
+        client, "create_note", {"title": "Fox", "content": "quick brown fox", "tags": ["x"]}
+    )
     result = await client.call_tool("search", {"query": "brown fox"})
     assert not result.is_error
     [item] = result.content
@@ -105,7 +124,10 @@ async def test_chatgpt_search_and_fetch_return_exactly_one_text_item_of_json(
     payload = json.loads(item.text)
     assert set(payload) == {"id", "title", "text", "url", "metadata"}
     assert (payload["id"], payload["title"], payload["text"], payload["url"]) == (
-        note["id"], "Fox", "quick brown fox", note["url"],
+        note["id"],
+        "Fox",
+        "quick brown fox",
+        note["url"],
     )
     assert payload["metadata"]["tags"] == ["x"]
 
@@ -129,8 +151,16 @@ async def test_chatgpt_tools_take_a_single_string_argument(client: Client) -> No
         ("create_note", {"title": "", "content": "x"}, "title is empty"),
         ("create_note", {"title": "t", "content": "   "}, "content is empty"),
         ("create_note", {"title": "x" * 501, "content": "c"}, "title is 501 characters"),
-        ("create_note", {"title": "t", "content": "c" * 1_000_001}, "content is 1,000,001 bytes; the limit is 1,000,000 bytes"),
-        ("create_note", {"title": "t", "content": "c", "tags": [str(i) for i in range(33)]}, "33 tags given"),
+        (
+            "create_note",
+            {"title": "t", "content": "c" * 1_000_001},
+            "content is 1,000,001 bytes; the limit is 1,000,000 bytes",
+        ),
+        (
+            "create_note",
+            {"title": "t", "content": "c", "tags": [str(i) for i in range(33)]},
+            "33 tags given",
+        ),
         ("create_note", {"title": "t"}, "content"),
         ("search_notes", {"query": " "}, "query is empty"),
         ("search", {"query": ""}, "query is empty"),

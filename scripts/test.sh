@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up the development environment (once) and run every check: lint, format, types, tests.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k search`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export HF_HUB_OFFLINE=1  # the model ships in a package; nothing is ever downloaded
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+# pyproject pins torch==2.13.0, which pip takes as the CPU build (see README).
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/pytest "$@"

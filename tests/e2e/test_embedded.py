@@ -1,0 +1,106 @@
+"""The embedded database: no DATABASE_URL, `serve` and `stdio` at once on one data dir."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.e2e.conftest import VAULT_MCP, run_cli, running_serve, server_env
+
+pytestmark = pytest.mark.slow
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _wait_for_stop(data_dir: Path, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _postmaster_pid(data_dir) is None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+async def test_stdio_and_serve_share_one_embedded_database(tmp_path: Path) -> None:
+    env = server_env(tmp_path, database_url=None)
+    data_dir = Path(env["VAULT_DATA_DIR"])
+    migrate = await run_cli(["migrate"], env)
+    assert migrate.returncode == 0, migrate.stderr
+    assert "0001_users_and_notes.sql" in migrate.stdout
+    assert _wait_for_stop(data_dir), "migrate left the embedded server running"
+
+    async with running_serve(env) as base:
+        params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=env)
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as stdio:
+            await stdio.initialize()
+            created = await stdio.call_tool(
+                "create_note", {"title": "shared", "content": "both see it"}
+            )
+            nid = created.structured_content["id"]
+            async with (
+                httpx2.AsyncClient() as http,
+                streamable_http_client(f"{base}/mcp", http_client=http) as (r, w),
+                ClientSession(r, w) as remote,
+            ):
+                await remote.initialize()
+                read_back = await remote.call_tool("read_note", {"id": nid})
+                assert read_back.structured_content["content"] == "both see it"
+        # stdio has exited; the server it shared must still serve `serve`.
+        assert _postmaster_pid(data_dir) is not None
+        async with (
+            httpx2.AsyncClient() as http,
+            streamable_http_client(f"{base}/mcp", http_client=http) as (r, w),
+            ClientSession(r, w) as remote,
+        ):
+            await remote.initialize()
+            listed = await remote.call_tool("list_notes", {})
+            assert [n["id"] for n in listed.structured_content["notes"]] == [nid]
+    assert _wait_for_stop(data_dir), "the last process left the embedded server running"
+
+    again = await run_cli(["migrate"], env)
+    assert again.returncode == 0 and "schema is up to date" in again.stdout
+
+
+def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path) -> None:
+    env = server_env(tmp_path, database_url=None)
+    data_dir = Path(env["VAULT_DATA_DIR"])
+    proc = subprocess.Popen(
+        [VAULT_MCP, "stdio"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        handles = data_dir / "pgdata" / ".handle_pids.json"  # written once it is a holder
+        while _postmaster_pid(data_dir) is None or str(proc.pid) not in _read(handles):
+            assert time.monotonic() < deadline, "the embedded server did not start"
+            time.sleep(0.1)
+    finally:
+        proc.kill()  # no cleanup: its pid stays registered as a holder
+        proc.wait()
+        if proc.stdin:
+            proc.stdin.close()
+    assert _postmaster_pid(data_dir) is not None
+
+    # The next process forgets the dead holder, so when it exits the server stops.
+    result = subprocess.run(
+        [VAULT_MCP, "migrate"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert _wait_for_stop(data_dir)

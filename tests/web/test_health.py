@@ -1,0 +1,47 @@
+"""/health and /health/live in-process, including a database that cannot be reached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import make_settings
+from vault_mcp.embeddings.hashing import HashingEmbedder
+from vault_mcp.web import create_app
+
+
+def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    unreachable = f"postgresql://postgres@/postgres?host={tmp_path}/no-such-socket-dir"
+    app = create_app(make_settings(unreachable), HashingEmbedder())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as http:
+        for _ in range(500):  # the services open in the background; bounded wait for failure
+            response = http.get("/health")
+            if response.json()["database"] != "starting":
+                break
+        assert response.status_code == 503
+        # Exactly the documented fields: no error text, no DSN, nothing to leak.
+        assert response.json() == {
+            "status": "unavailable",
+            "database": "unavailable",
+            "embedder": "ready",
+        }
+        assert http.get("/health/live").status_code == 200
+
+
+def test_health_is_ok_with_a_database(database_url: str) -> None:
+    app = create_app(make_settings(database_url), HashingEmbedder())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as http:
+        for _ in range(200):  # the services open in the background; bounded wait
+            response = http.get("/health")
+            if response.status_code == 200:
+                break
+        assert response.json() == {"status": "ok", "database": "ok", "embedder": "ready"}
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live"])
+def test_health_needs_no_token_and_answers_json(path: str, database_url: str) -> None:
+    app = create_app(make_settings(database_url), HashingEmbedder())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as http:
+        assert http.get(path).headers["content-type"] == "application/json"
