@@ -124,9 +124,10 @@ def _modules(root: str) -> Iterator[object]:
         if any(part.startswith("_") or part in {"tests", "test"} for part in info.name.split(".")):
             continue
         try:
-            yield importlib.import_module(info.name)
+            module = importlib.import_module(info.name)
         except BaseException:  # some submodules need optional dependencies, or exit on import
             continue
+        yield module
 
 
 def _documented(module: object) -> Iterator[tuple[str, str]]:
