@@ -91,14 +91,18 @@ def _reject_nul(field: str, value: str) -> None:
         raise InvalidInput(f"{field} contains a NUL character (\\x00), which cannot be stored")
 
 
+def _short_text(field: str, value: str, max_chars: int, when_empty: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"{field} is empty; {when_empty}")
+    if len(value) > max_chars:
+        raise InvalidInput(f"{field} is {len(value)} characters; the limit is {max_chars}")
+    _reject_nul(field, value)
+    return value
+
+
 def validate_title(title: str) -> str:
-    title = title.strip()
-    if not title:
-        raise InvalidInput("title is empty; give the note a short title")
-    if len(title) > MAX_TITLE_CHARS:
-        raise InvalidInput(f"title is {len(title)} characters; the limit is {MAX_TITLE_CHARS}")
-    _reject_nul("title", title)
-    return title
+    return _short_text("title", title, MAX_TITLE_CHARS, "give the note a short title")
 
 
 def _format_bytes(n: int) -> str:
@@ -144,13 +148,7 @@ def validate_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def validate_query(query: str) -> str:
-    query = query.strip()
-    if not query:
-        raise InvalidInput("query is empty; describe what you are looking for")
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
-    _reject_nul("query", query)
-    return query
+    return _short_text("query", query, MAX_QUERY_CHARS, "describe what you are looking for")
 
 
 def validate_limit(limit: int) -> int:
