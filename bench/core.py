@@ -91,8 +91,19 @@ def server_rss_mib() -> float:
     return round(sum(c.memory_info().rss for c in servers) / 2**20, 1)
 
 
+async def wait_until_idle(data_dir: Path, timeout: float = 30) -> None:
+    """Let the previous server exit and its PostgreSQL stop, so runs do not overlap."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = any("vault-mcp" in " ".join(c.cmdline()) for c in psutil.Process().children(True))
+        if not busy and not (data_dir / "pgdata" / "postmaster.pid").exists():
+            return
+        await asyncio.sleep(0.1)
+
+
 async def cold_start(data_dir: Path) -> dict[str, float]:
     """One spawn: seconds to the initialize result and to the first search result."""
+    await wait_until_idle(data_dir)
     params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=server_env(data_dir))
     started = time.perf_counter()
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
-from vault_mcp.db.embedded import EmbeddedPostgres
-from vault_mcp.db.migrate import load_migrations, migrate, pending
-from vault_mcp.db.notes import PgNoteRepository
-from vault_mcp.db.pool import Pool, connect, open_pool, storage_errors
-from vault_mcp.db.users import ensure_user
-from vault_mcp.domain import Limits
-from vault_mcp.embeddings import create_embedder
 from vault_mcp.errors import SchemaError, StorageUnavailable, VaultError
 from vault_mcp.service import Embedder, NoteService, OwnerId
 from vault_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from vault_mcp.db.pool import Pool
+
+# The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
+# them in a worker thread after it starts, so they never delay the MCP handshake.
+_ADAPTER_MODULES = (
+    "vault_mcp.db.embedded",
+    "vault_mcp.db.migrate",
+    "vault_mcp.db.notes",
+    "vault_mcp.db.pool",
+    "vault_mcp.db.users",
+    "vault_mcp.embeddings",
+)
+
+
+def import_adapters() -> None:
+    for name in _ADAPTER_MODULES:
+        importlib.import_module(name)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +53,8 @@ class Services:
         return f"{self.base_url}/notes/{note_id}"
 
     async def database_ok(self) -> bool:
+        from vault_mcp.db.pool import storage_errors
+
         try:
             with storage_errors():
                 await self.pool.fetchval("SELECT 1", timeout=2)
@@ -50,6 +66,8 @@ class Services:
 @asynccontextmanager
 async def database_dsn(settings: Settings) -> AsyncIterator[str]:
     """DATABASE_URL, or the embedded server in the data dir for as long as the context lasts."""
+    from vault_mcp.db.embedded import EmbeddedPostgres
+
     if settings.database_url:
         yield settings.database_url
         return
@@ -63,6 +81,9 @@ async def database_dsn(settings: Settings) -> AsyncIterator[str]:
 
 async def prepare_schema(dsn: str, *, apply: bool) -> list[str]:
     """Apply pending migrations, or (when not allowed to) refuse to run on an old schema."""
+    from vault_mcp.db.migrate import load_migrations, migrate, pending
+    from vault_mcp.db.pool import connect
+
     conn = await connect(dsn)
     try:
         if apply:
@@ -85,6 +106,12 @@ async def prepare_schema(dsn: str, *, apply: bool) -> list[str]:
 async def open_services(
     settings: Settings, embedder: Embedder | None = None
 ) -> AsyncIterator[Services]:
+    from vault_mcp.db.notes import PgNoteRepository
+    from vault_mcp.db.pool import open_pool
+    from vault_mcp.db.users import ensure_user
+    from vault_mcp.domain import Limits
+    from vault_mcp.embeddings import create_embedder
+
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)
     async with AsyncExitStack() as stack:
@@ -107,14 +134,14 @@ class ServicesHandle:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self._settings = settings
-        self._embedder = embedder if embedder is not None else create_embedder(settings)
+        self._embedder = embedder  # made in the background unless given
         self._ready: asyncio.Future[Services] | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
-    def embedder(self) -> Embedder:
-        return self._embedder
+    def embedder_state(self) -> str:
+        return "loading" if self._embedder is None else self._embedder.state
 
     @property
     def state(self) -> str:
@@ -130,6 +157,11 @@ class ServicesHandle:
 
     async def _run(self, ready: asyncio.Future[Services]) -> None:
         try:
+            await anyio.to_thread.run_sync(import_adapters)
+            if self._embedder is None:
+                from vault_mcp.embeddings import create_embedder
+
+                self._embedder = create_embedder(self._settings)
             async with open_services(self._settings, self._embedder) as services:
                 ready.set_result(services)
                 await self._stop.wait()

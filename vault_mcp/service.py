@@ -6,10 +6,7 @@ import asyncio
 import uuid
 import weakref
 from collections.abc import Sequence
-from typing import Protocol
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol
 
 from vault_mcp.domain import (
     Limits,
@@ -28,7 +25,12 @@ from vault_mcp.domain import (
 )
 from vault_mcp.errors import Conflict, InvalidInput, NotFound
 
-Vector = npt.NDArray[np.float32]
+if TYPE_CHECKING:  # numpy costs ~0.1 s to import; keep it off the MCP handshake path
+    import numpy as np
+    import numpy.typing as npt
+
+    Vector = npt.NDArray[np.float32]
+
 OwnerId = int
 Hits = list[SearchHit]
 

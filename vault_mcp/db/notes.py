@@ -7,12 +7,15 @@ import binascii
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.domain import Note, NoteDraft, NotePage, NotePatch, SearchHit
 from vault_mcp.errors import InvalidInput
-from vault_mcp.service import Hits, OwnerId, Vector
+from vault_mcp.service import Hits, OwnerId
+
+if TYPE_CHECKING:
+    from vault_mcp.service import Vector
 
 _COLUMNS = "id, title, content, tags, created_at, updated_at"
 

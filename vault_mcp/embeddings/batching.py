@@ -6,12 +6,14 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 
-from vault_mcp.service import Vector
+if TYPE_CHECKING:
+    from vault_mcp.service import Vector
 
 EncodeFn = Callable[[list[str]], npt.NDArray[np.float32]]
 

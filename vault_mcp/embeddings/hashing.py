@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vault_mcp.service import Vector
+if TYPE_CHECKING:
+    from vault_mcp.service import Vector
 
 _WORD = re.compile(r"\w+")
 

@@ -10,14 +10,16 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from vault_mcp.embeddings.batching import MicroBatcher
 from vault_mcp.errors import EmbedderUnavailable
-from vault_mcp.service import Vector
+
+if TYPE_CHECKING:
+    from vault_mcp.service import Vector
 
 log = logging.getLogger(__name__)
 

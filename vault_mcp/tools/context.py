@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from vault_mcp.errors import VaultError
-from vault_mcp.runtime import Services
+
+if TYPE_CHECKING:
+    from vault_mcp.runtime import Services
 
 
 class ServicesProvider(Protocol):

@@ -14,7 +14,7 @@ async def live(request: Request) -> JSONResponse:
 
 async def health(request: Request) -> JSONResponse:
     handle: ServicesHandle = request.app.state.services
-    embedder = handle.embedder.state
+    embedder = handle.embedder_state
     if handle.state != "ready":
         # Still starting (or failed to start): not ready to serve notes yet.
         database = "starting" if handle.state == "starting" else "unavailable"
