@@ -130,6 +130,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "embedder": "hashing",
         "data_dir": Path("/nonexistent-vault-test-dir"),
+        "jwt_secret": "test-secret-for-this-session-" + "s" * 20,  # no secret file is written
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

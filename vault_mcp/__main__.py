@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from vault_mcp import __version__
-from vault_mcp.errors import VaultError
+from vault_mcp.errors import InvalidInput, VaultError
 from vault_mcp.settings import Settings
 
 log = logging.getLogger("vault_mcp")
@@ -62,11 +62,12 @@ def run_serve(settings: Settings) -> int:
 
     from vault_mcp.web import create_app
 
-    if not _is_loopback(settings.host):
+    if not _is_loopback(settings.host) and settings.jwt_secret is None:
         print(
-            f"vault-mcp: refusing to listen on {settings.host}: HTTP has no accounts yet, so "
-            "anyone who can reach it could read every note. Use 127.0.0.1 (the default) and "
-            "put a reverse proxy with authentication in front if you must expose it.",
+            f"vault-mcp: refusing to listen on {settings.host} without JWT_SECRET: tokens "
+            "signed with a key kept only in the data dir would not survive a redeploy and are "
+            "easy to lose track of. Set JWT_SECRET to 32+ random characters, e.g. from "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
             file=sys.stderr,
         )
         return 2
@@ -97,6 +98,31 @@ def run_migrate(settings: Settings) -> int:
     return 0
 
 
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise InvalidInput("refusing to delete notes without a terminal to ask on; pass --yes")
+    return input(question).strip().lower() in {"y", "yes"}
+
+
+def run_user(settings: Settings, args: argparse.Namespace) -> int:
+    from vault_mcp import accounts_cli
+
+    action = args.user_command
+    if action == "add":
+        password = accounts_cli.read_new_password(args.password_stdin)
+        message = asyncio.run(accounts_cli.add(settings, args.name, password))
+    elif action == "passwd":
+        password = accounts_cli.read_new_password(args.password_stdin)
+        message = asyncio.run(accounts_cli.passwd(settings, args.name, password))
+    elif action == "delete":
+        confirm = (lambda _: True) if args.yes else _confirm
+        message = asyncio.run(accounts_cli.delete(settings, args.name, confirm))
+    else:
+        message = asyncio.run(accounts_cli.list_all(settings))
+    print(message)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vault-mcp", description="A personal knowledge vault for AI assistants (MCP server)."
@@ -110,6 +136,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or $PORT)")
     commands.add_parser("stdio", help="serve MCP over stdin/stdout (Claude Desktop)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    user = commands.add_parser("user", help="manage the accounts that sign in over HTTP")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    for name, text in (("add", "create an account"), ("passwd", "change an account's password")):
+        sub = user_commands.add_parser(name, help=text)
+        sub.add_argument("name")
+        sub.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin (one line)"
+        )
+    user_commands.add_parser("list", help="list the accounts")
+    remove = user_commands.add_parser("delete", help="delete an account and its notes")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="do not ask before deleting notes")
     return parser
 
 
@@ -135,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return run_serve(settings)
+        if args.command == "user":
+            return run_user(settings, args)
         return run_migrate(settings)
     except VaultError as exc:
         print(f"vault-mcp: {exc.message}", file=sys.stderr)

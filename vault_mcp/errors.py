@@ -16,6 +16,10 @@ class InvalidInput(VaultError):
     """The request is not valid."""
 
 
+class BadRequest(VaultError):
+    """The request could not be read."""
+
+
 class NotFound(VaultError):
     """No such note."""
 
@@ -26,6 +30,22 @@ class Conflict(VaultError):
 
 class Unauthorized(VaultError):
     """The credentials are missing or not valid."""
+
+
+class Forbidden(VaultError):
+    """This action is not allowed."""
+
+
+class TooManyAttempts(VaultError):
+    """Too many attempts; wait and try again."""
+
+    def __init__(self, message: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(VaultError):
+    """The request body is too large."""
 
 
 class StorageUnavailable(VaultError):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import secrets
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,9 @@ from vault_mcp.service import Embedder, NoteService, OwnerId
 from vault_mcp.settings import Settings
 
 if TYPE_CHECKING:
+    from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
+    from vault_mcp.db.users import PgUserRepository
 
 # The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
 # them in a worker thread after it starts, so they never delay the MCP handshake.
@@ -29,6 +32,7 @@ _ADAPTER_MODULES = (
     "vault_mcp.db.pool",
     "vault_mcp.db.users",
     "vault_mcp.embeddings",
+    "vault_mcp.auth.service",
 )
 
 
@@ -36,15 +40,20 @@ def import_adapters() -> None:
     for name in _ADAPTER_MODULES:
         importlib.import_module(name)
 
+
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Services:
-    """What a request needs: the note service, who it acts for, and where notes live on the web."""
+    """What a request needs: the services, who it acts for, and where notes live on the web."""
 
     notes: NoteService
-    owner: OwnerId
+    users: PgUserRepository
+    auth: AuthService
+    # The account a local process (stdio) acts as; None over HTTP, where every request
+    # must carry a token naming its user.
+    owner: OwnerId | None
     embedder: Embedder
     pool: Pool
     base_url: str
@@ -103,26 +112,60 @@ async def prepare_schema(dsn: str, *, apply: bool) -> list[str]:
 
 
 @asynccontextmanager
-async def open_services(
-    settings: Settings, embedder: Embedder | None = None
-) -> AsyncIterator[Services]:
-    from vault_mcp.db.notes import PgNoteRepository
+async def open_database(settings: Settings) -> AsyncIterator[Pool]:
+    """A pool on an up-to-date schema (the embedded server started if need be)."""
     from vault_mcp.db.pool import open_pool
-    from vault_mcp.db.users import ensure_user
+
+    async with database_dsn(settings) as dsn:
+        await prepare_schema(dsn, apply=settings.should_migrate_on_start)
+        async with open_pool(dsn) as pool:
+            yield pool
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    act_as_default_user: bool = True,
+    jwt_secret: str | None = None,
+) -> AsyncIterator[Services]:
+    """Everything a server needs, open for the duration of the context.
+
+    `act_as_default_user`: requests without a token act as VAULT_USER (stdio, CLI). Over
+    HTTP it is False. `jwt_secret`: the signing key; None means a key for this process only
+    (fine where no token outlives the process).
+    """
+    from vault_mcp.auth.service import AuthService
+    from vault_mcp.auth.throttle import LoginThrottle
+    from vault_mcp.auth.tokens import AccessTokenIssuer
+    from vault_mcp.db.notes import PgNoteRepository
+    from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+    from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
     from vault_mcp.embeddings import create_embedder
 
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)
-    async with AsyncExitStack() as stack:
-        dsn = await stack.enter_async_context(database_dsn(settings))
-        await prepare_schema(dsn, apply=settings.should_migrate_on_start)
-        pool = await stack.enter_async_context(open_pool(dsn))
-        owner = await ensure_user(pool, settings.user)
+    async with open_database(settings) as pool:
+        users = PgUserRepository(pool)
+        owner = await users.ensure(settings.user) if act_as_default_user else None
         notes = NoteService(
             PgNoteRepository(pool), embedder, Limits(max_content_bytes=settings.max_content_bytes)
         )
-        yield Services(notes, owner, embedder, pool, settings.base_url())
+        base_url = settings.base_url()
+        auth = AuthService(
+            users,
+            PgRefreshTokenStore(pool, settings.refresh_ttl),
+            AccessTokenIssuer(
+                secret=jwt_secret or secrets.token_urlsafe(48),
+                issuer=base_url,
+                audience=f"{base_url}/mcp",
+                ttl=settings.access_ttl,
+            ),
+            LoginThrottle(),
+        )
+        yield Services(notes, users, auth, owner, embedder, pool, base_url)
 
 
 class ServicesHandle:
@@ -132,9 +175,18 @@ class ServicesHandle:
     neither waits for PostgreSQL to start. Calls that do need it await `get()`.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        act_as_default_user: bool = True,
+        jwt_secret: str | None = None,
+    ) -> None:
         self._settings = settings
         self._embedder = embedder  # made in the background unless given
+        self._act_as_default_user = act_as_default_user
+        self._jwt_secret = jwt_secret
         self._ready: asyncio.Future[Services] | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -162,7 +214,12 @@ class ServicesHandle:
                 from vault_mcp.embeddings import create_embedder
 
                 self._embedder = create_embedder(self._settings)
-            async with open_services(self._settings, self._embedder) as services:
+            async with open_services(
+                self._settings,
+                self._embedder,
+                act_as_default_user=self._act_as_default_user,
+                jwt_secret=self._jwt_secret,
+            ) as services:
                 ready.set_result(services)
                 await self._stop.wait()
         except Exception as exc:

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vault_mcp.domain import DEFAULT_MAX_CONTENT_BYTES
 
 EmbedderName = Literal["sentence-transformers", "hashing"]
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '15m', '1h', '30d', '2w' or a plain number of seconds."""
+    match = _DURATION.match(text.lower())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration; write e.g. 15m, 1h or 30d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
 def _default_data_dir() -> Path:
@@ -52,11 +66,37 @@ class Settings(BaseSettings):
     max_content_bytes: int = Field(
         default=DEFAULT_MAX_CONTENT_BYTES, ge=1, validation_alias=_env("VAULT_MAX_CONTENT_BYTES")
     )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("JWT_SECRET"),
+        description="HS256 key for access tokens; unset means one generated in data_dir.",
+    )
+    jwt_access_expiry: str = Field(default="1h", validation_alias=_env("JWT_ACCESS_EXPIRY"))
+    jwt_refresh_expiry: str = Field(default="30d", validation_alias=_env("JWT_REFRESH_EXPIRY"))
+    admin_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("VAULT_ADMIN_PASSWORD"),
+        description="If set and no account can log in yet, `serve` creates `admin` with it.",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         validation_alias=_env("VAULT_MIGRATE_ON_START"),
         description="Apply pending migrations at start; default: yes for the embedded database.",
     )
+
+    @field_validator("jwt_access_expiry", "jwt_refresh_expiry")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return parse_duration(self.jwt_access_expiry)
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return parse_duration(self.jwt_refresh_expiry)
 
     @property
     def embedded(self) -> bool:

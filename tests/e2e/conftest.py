@@ -16,6 +16,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import httpx2
 import pytest
 
 VAULT_MCP = shutil.which("vault-mcp", path=str(Path(sys.executable).parent)) or "vault-mcp"
@@ -37,10 +38,17 @@ def server_env(
     return env
 
 
-async def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+async def run_cli(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `vault-mcp ARGS` to completion without blocking the event loop."""
     with anyio.fail_after(120):
-        done = await anyio.run_process([VAULT_MCP, *args], env=env, check=False)
+        done = await anyio.run_process(
+            [VAULT_MCP, *args],
+            env=env,
+            check=False,
+            input=None if stdin is None else stdin.encode(),
+        )
     return subprocess.CompletedProcess(
         done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
@@ -86,6 +94,24 @@ async def running_serve(env: dict[str, str], startup_seconds: float = 60.0) -> A
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+async def add_user(env: dict[str, str], name: str, password: str) -> None:
+    done = await run_cli(["user", "add", name, "--password-stdin"], env, stdin=password + "\n")
+    assert done.returncode == 0, done.stderr
+
+
+async def login(base: str, name: str, password: str) -> dict[str, str]:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{base}/api/v1/auth/login", json={"username": name, "password": password}
+        )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def bearer(token: str) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture

@@ -6,13 +6,20 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.conftest import VAULT_MCP, run_cli, running_serve, server_env
+from tests.e2e.conftest import (
+    VAULT_MCP,
+    add_user,
+    bearer,
+    login,
+    run_cli,
+    running_serve,
+    server_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +50,11 @@ async def test_stdio_and_serve_share_one_embedded_database(tmp_path: Path) -> No
     assert "0001_users_and_notes.sql" in migrate.stdout
     assert _wait_for_stop(data_dir), "migrate left the embedded server running"
 
+    await add_user(env, "ada", "a long passphrase")
     async with running_serve(env) as base:
-        params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=env)
+        token = (await login(base, "ada", "a long passphrase"))["access_token"]
+        stdio_env = {**env, "VAULT_USER": "ada"}  # stdio acts as the same account
+        params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=stdio_env)
         async with stdio_client(params) as (read, write), ClientSession(read, write) as stdio:
             await stdio.initialize()
             created = await stdio.call_tool(
@@ -52,7 +62,7 @@ async def test_stdio_and_serve_share_one_embedded_database(tmp_path: Path) -> No
             )
             nid = created.structured_content["id"]
             async with (
-                httpx2.AsyncClient() as http,
+                bearer(token) as http,
                 streamable_http_client(f"{base}/mcp", http_client=http) as (r, w),
                 ClientSession(r, w) as remote,
             ):
@@ -62,7 +72,7 @@ async def test_stdio_and_serve_share_one_embedded_database(tmp_path: Path) -> No
         # stdio has exited; the server it shared must still serve `serve`.
         assert _postmaster_pid(data_dir) is not None
         async with (
-            httpx2.AsyncClient() as http,
+            bearer(token) as http,
             streamable_http_client(f"{base}/mcp", http_client=http) as (r, w),
             ClientSession(r, w) as remote,
         ):

@@ -1,33 +1,46 @@
-"""`vault-mcp serve` spawned for real: streamable HTTP at /mcp with the SDK clients, and /health."""
+"""`vault-mcp serve` spawned for real: bearer-protected MCP at /mcp with the SDK clients, /health,
+and two users who never see each other's notes."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
-import httpx2
 import pytest
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.e2e.conftest import run_cli, running_serve
+from tests.e2e.conftest import add_user, bearer, login, run_cli, running_serve
 
 pytestmark = pytest.mark.slow
 
+PASSWORD = "correct horse battery"
 
-async def test_every_tool_over_streamable_http_and_health(hashing_env: dict[str, str]) -> None:
+
+@asynccontextmanager
+async def mcp_session(base: str, token: str) -> AsyncIterator[ClientSession]:
+    async with (
+        bearer(token) as http,
+        streamable_http_client(f"{base}/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def test_every_tool_over_streamable_http_with_a_login_token(
+    hashing_env: dict[str, str],
+) -> None:
+    await add_user(hashing_env, "alice", PASSWORD)
     async with running_serve(hashing_env) as base, httpx.AsyncClient() as plain:
         health = await plain.get(f"{base}/health")
-        assert health.status_code == 200
         assert health.json() == {"status": "ok", "database": "ok", "embedder": "ready"}
         assert (await plain.get(f"{base}/health/live")).json() == {"status": "ok"}
+        token = (await login(base, "alice", PASSWORD))["access_token"]
 
-        async with (
-            httpx2.AsyncClient() as http,
-            streamable_http_client(f"{base}/mcp", http_client=http) as (read, write),
-            ClientSession(read, write) as s,
-        ):
-            await s.initialize()
+        async with mcp_session(base, token) as s:
             assert {t.name for t in (await s.list_tools()).tools} >= {"search", "fetch"}
             created = await s.call_tool("create_note", {"title": "Fox", "content": "brown fox"})
             nid = created.structured_content["id"]
@@ -46,24 +59,82 @@ async def test_every_tool_over_streamable_http_and_health(hashing_env: dict[str,
             assert bad.is_error and "limit" in bad.content[0].text
             assert (await s.call_tool("delete_note", {"id": nid})).structured_content["deleted"]
 
-        async with Client(f"{base}/mcp") as modern:  # the stateless 2026-07-28 revision
-            result = await modern.call_tool("create_note", {"title": "m", "content": "modern"})
-            assert not result.is_error
+        # The stateless 2026-07-28 revision, with the same token.
+        async with bearer(token) as http:
+            from mcp.client.streamable_http import streamable_http_client as transport
+
+            async with Client(transport(f"{base}/mcp", http_client=http)) as modern:
+                result = await modern.call_tool("create_note", {"title": "m", "content": "modern"})
+                assert not result.is_error
+
+
+async def test_mcp_refuses_a_missing_or_forged_token_with_401_and_where_to_get_one(
+    hashing_env: dict[str, str],
+) -> None:
+    async with running_serve(hashing_env) as base, httpx.AsyncClient() as plain:
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        accept = {"Accept": "application/json, text/event-stream"}
+        for headers in ({}, {"Authorization": "Bearer garbage"}, {"Authorization": "Basic eDp5"}):
+            response = await plain.post(f"{base}/mcp", json=ping, headers={**accept, **headers})
+            assert response.status_code == 401
+            challenge = response.headers["www-authenticate"]
+            assert challenge.startswith("Bearer ")
+            assert (
+                f'resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"' in challenge
+            )
+        metadata = (await plain.get(f"{base}/.well-known/oauth-protected-resource/mcp")).json()
+        assert metadata["resource"] == f"{base}/mcp"
+
+
+async def test_each_user_sees_only_their_own_notes_through_every_tool(
+    hashing_env: dict[str, str],
+) -> None:
+    await add_user(hashing_env, "alice", PASSWORD)
+    await add_user(hashing_env, "bob", PASSWORD)
+    async with running_serve(hashing_env) as base:
+        alice = (await login(base, "alice", PASSWORD))["access_token"]
+        bob = (await login(base, "bob", PASSWORD))["access_token"]
+        async with mcp_session(base, alice) as a:
+            secret = await a.call_tool("create_note", {"title": "Diary", "content": "alice secret"})
+            sid = secret.structured_content["id"]
+        async with mcp_session(base, bob) as b:
+            for tool, args in (
+                ("read_note", {"id": sid}),
+                ("fetch", {"id": sid}),
+                ("update_note", {"id": sid, "content": "bob was here"}),
+                ("delete_note", {"id": sid}),
+            ):
+                result = await b.call_tool(tool, args)
+                assert result.is_error and f"note {sid} not found" in result.content[0].text, tool
+            assert (await b.call_tool("list_notes", {})).structured_content["notes"] == []
+            found = await b.call_tool("search_notes", {"query": "alice secret"})
+            assert found.structured_content["results"] == []
+            [item] = (await b.call_tool("search", {"query": "alice secret"})).content
+            assert json.loads(item.text) == {"results": []}
+        async with mcp_session(base, alice) as a:
+            still = await a.call_tool("read_note", {"id": sid})
+            assert still.structured_content["content"] == "alice secret"
 
 
 async def test_dns_rebinding_is_refused(hashing_env: dict[str, str]) -> None:
+    await add_user(hashing_env, "alice", PASSWORD)
     async with running_serve(hashing_env) as base, httpx.AsyncClient() as plain:
+        token = (await login(base, "alice", PASSWORD))["access_token"]
         response = await plain.post(
             f"{base}/mcp",
-            headers={"Host": "evil.example", "Accept": "application/json, text/event-stream"},
+            headers={
+                "Host": "evil.example",
+                "Accept": "application/json, text/event-stream",
+                "Authorization": f"Bearer {token}",
+            },
             json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
         )
         assert response.status_code == 421
 
 
-async def test_serve_refuses_a_non_loopback_host_until_accounts_exist(
+async def test_serve_refuses_a_public_address_without_a_jwt_secret(
     hashing_env: dict[str, str],
 ) -> None:
     result = await run_cli(["serve", "--host", "0.0.0.0"], hashing_env)
     assert result.returncode == 2
-    assert "refusing to listen on 0.0.0.0" in result.stderr
+    assert "refusing to listen on 0.0.0.0 without JWT_SECRET" in result.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import asyncpg
 
 import pytest
 from starlette.testclient import TestClient
@@ -45,3 +48,37 @@ def test_health_needs_no_token_and_answers_json(path: str, database_url: str) ->
     app = create_app(make_settings(database_url), HashingEmbedder())
     with TestClient(app, base_url="http://127.0.0.1:8000") as http:
         assert http.get(path).headers["content-type"] == "application/json"
+
+
+def test_first_start_without_accounts_says_how_to_create_one(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(database_url), HashingEmbedder())
+    with caplog.at_level("WARNING"), TestClient(app, base_url="http://127.0.0.1:8000") as http:
+        for _ in range(200):  # the check runs once the services are up; bounded wait
+            if "no account can sign in yet" in caplog.text:
+                break
+            http.get("/health")
+    assert "vault-mcp user add NAME" in caplog.text
+
+
+def test_vault_admin_password_creates_admin_on_first_start(database_url: str) -> None:
+    settings = make_settings(database_url, admin_password="first admin passphrase")
+    with TestClient(
+        create_app(settings, HashingEmbedder()), base_url="http://127.0.0.1:8000"
+    ) as http:
+        for _ in range(500):  # bounded wait for the background bootstrap
+            if asyncio.run(_has_user(database_url, "admin")):
+                break
+        response = http.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": "first admin passphrase"}
+        )
+        assert response.status_code == 200
+
+
+async def _has_user(database_url: str, name: str) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM users WHERE username = $1", name))
+    finally:
+        await conn.close()

@@ -1,9 +1,17 @@
-"""Accounts as the notes' owners: find or create a user by name."""
+"""Accounts as the notes' owners: create, find, list, change password, delete."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.errors import InvalidInput
+from vault_mcp.errors import Conflict, InvalidInput, NotFound
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 _ENSURE = """
 WITH created AS (
@@ -11,13 +19,100 @@ WITH created AS (
 )
 SELECT id FROM created UNION ALL SELECT id FROM users WHERE username = $1 LIMIT 1
 """
+_CREATE = "INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING id"
+_BY_NAME = "SELECT id, username, password_hash, created_at FROM users WHERE username = $1"
+_BY_ID = "SELECT id, username, password_hash, created_at FROM users WHERE id = $1"
+_LIST = """
+SELECT u.id, u.username, u.password_hash, u.created_at, count(n.id) AS notes
+FROM users u LEFT JOIN notes n ON n.owner_id = u.id
+GROUP BY u.id ORDER BY u.username
+"""
+_SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id"
+_COUNT_NOTES = "SELECT count(*) FROM notes WHERE owner_id = $1"
+_DELETE = "DELETE FROM users WHERE id = $1"
+_ANY_LOGIN = "SELECT EXISTS (SELECT 1 FROM users WHERE password_hash IS NOT NULL)"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    password_hash: str | None
+    created_at: datetime
+    notes: int = 0
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.password_hash is not None
+
+
+def validate_username(username: str) -> str:
+    username = username.strip()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            f"{username[:70]!r} is not a valid user name: use 1 to 64 letters, digits, "
+            "'.', '_', '-' or '@', starting with a letter or digit"
+        )
+    return username
+
+
+class PgUserRepository:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def ensure(self, username: str) -> int:
+        """The id of the account named `username`, created (without a password) if missing."""
+        username = validate_username(username)
+        with storage_errors():
+            for _ in range(2):  # a concurrent first start may hide the row from our snapshot
+                user_id = await self._pool.fetchval(_ENSURE, username)
+                if user_id is not None:
+                    return int(user_id)
+        raise Conflict(f"could not create the account {username!r}; try again")
+
+    async def create(self, username: str, password_hash: str | None) -> int:
+        username = validate_username(username)
+        try:
+            with storage_errors():
+                return int(await self._pool.fetchval(_CREATE, username, password_hash))
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"a user named {username!r} already exists") from None
+
+    async def by_name(self, username: str) -> User | None:
+        with storage_errors():
+            row = await self._pool.fetchrow(_BY_NAME, username.strip())
+        return None if row is None else User(**dict(row))
+
+    async def by_id(self, user_id: int) -> User | None:
+        with storage_errors():
+            row = await self._pool.fetchrow(_BY_ID, user_id)
+        return None if row is None else User(**dict(row))
+
+    async def all(self) -> list[User]:
+        with storage_errors():
+            rows = await self._pool.fetch(_LIST)
+        return [User(**dict(r)) for r in rows]
+
+    async def set_password(self, username: str, password_hash: str) -> int:
+        with storage_errors():
+            user_id = await self._pool.fetchval(_SET_PASSWORD, username.strip(), password_hash)
+        if user_id is None:
+            raise NotFound(f"no user named {username.strip()!r}")
+        return int(user_id)
+
+    async def count_notes(self, user_id: int) -> int:
+        with storage_errors():
+            return int(await self._pool.fetchval(_COUNT_NOTES, user_id))
+
+    async def delete(self, user_id: int) -> None:
+        """Delete the account and, by cascade, its notes and tokens."""
+        with storage_errors():
+            await self._pool.execute(_DELETE, user_id)
+
+    async def any_can_log_in(self) -> bool:
+        with storage_errors():
+            return bool(await self._pool.fetchval(_ANY_LOGIN))
 
 
 async def ensure_user(pool: Pool, username: str) -> int:
-    """The id of the account named `username`, created if it does not exist yet."""
-    username = username.strip()
-    if not 1 <= len(username) <= 64:
-        raise InvalidInput("a user name must be 1 to 64 characters (VAULT_USER)")
-    with storage_errors():
-        user_id = await pool.fetchval(_ENSURE, username)
-    return int(user_id)
+    return await PgUserRepository(pool).ensure(username)

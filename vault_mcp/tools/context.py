@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from vault_mcp.errors import VaultError
+from vault_mcp.errors import Unauthorized, VaultError
+from vault_mcp.service import OwnerId
 
 if TYPE_CHECKING:
     from vault_mcp.runtime import Services
@@ -22,8 +24,15 @@ class ServicesProvider(Protocol):
 ToolContext = Context[ServicesProvider, Any]
 
 
-async def services_of(ctx: ToolContext) -> Services:
-    return await ctx.request_context.lifespan_context.get()
+async def services_of(ctx: ToolContext) -> tuple[Services, OwnerId]:
+    """The services, and the owner the call acts for: the token's user, else VAULT_USER."""
+    services = await ctx.request_context.lifespan_context.get()
+    token = get_access_token()
+    if token is not None and token.subject is not None:
+        return services, int(token.subject)
+    if services.owner is None:  # HTTP without a token never reaches a tool; refuse anyway
+        raise Unauthorized("this call carries no access token")
+    return services, services.owner
 
 
 @contextmanager

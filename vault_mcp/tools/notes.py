@@ -29,16 +29,16 @@ async def create_note(
     Returns the stored note with its id.
     """
     with tool_errors():
-        services = await services_of(ctx)
-        note = await services.notes.create(services.owner, title, content, tags or [])
+        services, owner = await services_of(ctx)
+        note = await services.notes.create(owner, title, content, tags or [])
         return NoteOut.of(note, services.note_url(note.id))
 
 
 async def read_note(ctx: ToolContext, id: NoteId) -> NoteOut:
     """Read one note in full by its id."""
     with tool_errors():
-        services = await services_of(ctx)
-        note = await services.notes.get(services.owner, id)
+        services, owner = await services_of(ctx)
+        note = await services.notes.get(owner, id)
         return NoteOut.of(note, services.note_url(note.id))
 
 
@@ -58,18 +58,16 @@ async def update_note(
     New content replaces the old text entirely (read the note first to edit part of it).
     """
     with tool_errors():
-        services = await services_of(ctx)
-        note = await services.notes.update(
-            services.owner, id, title=title, content=content, tags=tags
-        )
+        services, owner = await services_of(ctx)
+        note = await services.notes.update(owner, id, title=title, content=content, tags=tags)
         return NoteOut.of(note, services.note_url(note.id))
 
 
 async def delete_note(ctx: ToolContext, id: NoteId) -> DeletedNote:
     """Delete a note permanently. Only do this when the user asks for it."""
     with tool_errors():
-        services = await services_of(ctx)
-        deleted = await services.notes.delete(services.owner, id)
+        services, owner = await services_of(ctx)
+        deleted = await services.notes.delete(owner, id)
         return DeletedNote(id=str(deleted))
 
 
@@ -88,8 +86,8 @@ async def list_notes(
     To find notes about something, use search_notes instead.
     """
     with tool_errors():
-        services = await services_of(ctx)
-        page = await services.notes.list(services.owner, limit=limit, cursor=cursor, tag=tag)
+        services, owner = await services_of(ctx)
+        page = await services.notes.list(owner, limit=limit, cursor=cursor, tag=tag)
         return NoteList(
             notes=[NoteOut.of(n, services.note_url(n.id)) for n in page.notes],
             next_cursor=page.next_cursor,

@@ -34,8 +34,8 @@ async def search_notes(
     snippet; use read_note for the full text.
     """
     with tool_errors():
-        services = await services_of(ctx)
-        hits = await services.notes.search(services.owner, query, limit=limit, tags=tags or [])
+        services, owner = await services_of(ctx)
+        hits = await services.notes.search(owner, query, limit=limit, tags=tags or [])
         return SearchResults(
             results=[SearchResult.of(h, services.note_url(h.note.id)) for h in hits]
         )
@@ -47,8 +47,8 @@ async def search(ctx: ToolContext, query: Query) -> DocumentRefs:
     Use fetch with a result's id to read the whole note.
     """
     with tool_errors():
-        services = await services_of(ctx)
-        hits = await services.notes.search(services.owner, query, limit=CHATGPT_RESULTS)
+        services, owner = await services_of(ctx)
+        hits = await services.notes.search(owner, query, limit=CHATGPT_RESULTS)
         return DocumentRefs(
             results=[
                 DocumentRef(id=str(h.note.id), title=h.note.title, url=services.note_url(h.note.id))
@@ -63,8 +63,8 @@ async def fetch(
 ) -> Document:
     """Fetch one of the user's notes in full by the id that search returned."""
     with tool_errors():
-        services = await services_of(ctx)
-        note = await services.notes.get(services.owner, id)
+        services, owner = await services_of(ctx)
+        note = await services.notes.get(owner, id)
         return Document(
             id=str(note.id),
             title=note.title,

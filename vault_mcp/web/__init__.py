@@ -1,24 +1,61 @@
-"""The HTTP app: /health and streamable-HTTP MCP at /mcp, sharing one set of services."""
+"""The HTTP app: /health, the REST API, the web view, and bearer-protected MCP at /mcp."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from vault_mcp.auth.secret import load_or_create_secret
+from vault_mcp.auth.verifier import VaultTokenVerifier
+from vault_mcp.errors import VaultError
 from vault_mcp.runtime import ServicesHandle
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.web import health
+from vault_mcp.web import api, errors, health, views
+from vault_mcp.web.security import SecurityHeaders
+
+log = logging.getLogger(__name__)
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+async def bootstrap_accounts(handle: ServicesHandle, settings: Settings) -> None:
+    """With no account able to sign in: create `admin` from VAULT_ADMIN_PASSWORD, or say how."""
+    from vault_mcp.auth.passwords import hash_password
+
+    try:
+        services = await handle.get()
+        if await services.users.any_can_log_in():
+            return
+        if settings.admin_password is not None:
+            password = await hash_password(settings.admin_password.get_secret_value())
+            await services.users.create("admin", password)
+            log.warning("created the account 'admin' with the password in VAULT_ADMIN_PASSWORD")
+            return
+    except VaultError as exc:
+        log.error("could not set up the first account: %s", exc.message)
+        return
+    log.warning(
+        "no account can sign in yet; create one with `vault-mcp user add NAME` "
+        "(or set VAULT_ADMIN_PASSWORD to create 'admin' on start)"
+    )
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -33,15 +70,35 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
 
 
+async def _vault_error(request: Request, exc: Exception) -> Response:
+    """JSON for the API, a page for the web view."""
+    assert isinstance(exc, VaultError)
+    if request.url.path.startswith("/api/"):
+        return errors.vault_error_response(exc)
+    return await views.page_error(request, exc)
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlette:
     """A fresh app; the database and model open in the background when its lifespan starts."""
-    handle = ServicesHandle(settings, embedder)
+    secret = load_or_create_secret(
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else None, settings.data_dir
+    )
+    handle = ServicesHandle(settings, embedder, act_as_default_user=False, jwt_secret=secret)
+    base_url = settings.base_url()
 
     @asynccontextmanager
     async def borrow_services(_: MCPServer[ServicesProvider]) -> AsyncIterator[ServicesProvider]:
         yield handle  # opened and closed by the app's lifespan below
 
-    mcp = build_mcp_server(borrow_services)
+    mcp = build_mcp_server(
+        borrow_services,
+        token_verifier=VaultTokenVerifier(handle, resource=f"{base_url}/mcp"),
+        auth=AuthSettings(
+            issuer_url=base_url,  # type: ignore[arg-type]
+            resource_server_url=f"{base_url}/mcp",  # type: ignore[arg-type]
+            validate_token_resource=True,
+        ),
+    )
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=transport_security(settings),
@@ -52,15 +109,29 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # A mounted app's own lifespan never runs: the host must run the session manager.
         async with handle, mcp.session_manager.run():
+            bootstrap = asyncio.create_task(bootstrap_accounts(handle, settings))
             yield
+            bootstrap.cancel()
 
     app = Starlette(
         routes=[
             Route("/health", health.health),
             Route("/health/live", health.live),
+            *api.routes,
+            *views.routes,
+            Mount(
+                "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
+            ),
             Mount("/", app=mcp_app),  # last: it matches every path
         ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            VaultError: _vault_error,
+            HTTPException: errors.handle_http_error,
+            Exception: errors.handle_unexpected,
+        },
         lifespan=lifespan,
     )
     app.state.services = handle
+    app.state.settings = settings
     return app

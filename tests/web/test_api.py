@@ -1,0 +1,144 @@
+"""The REST API: notes CRUD, list and search, error shapes, limits, and owner scoping."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.web.conftest import auth, login
+
+
+@pytest.fixture
+def alice(http: TestClient) -> dict[str, str]:
+    return auth(login(http, "alice")["access_token"])
+
+
+@pytest.fixture
+def bob(http: TestClient) -> dict[str, str]:
+    return auth(login(http, "bob")["access_token"])
+
+
+def _error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert "Traceback" not in response.text
+    return str(body["error"]["message"])
+
+
+def test_create_read_patch_delete(http: TestClient, alice: dict[str, str]) -> None:
+    created = http.post(
+        "/api/v1/notes", headers=alice, json={"title": "Fox", "content": "brown fox", "tags": ["a"]}
+    )
+    assert created.status_code == 201
+    note = created.json()
+    assert created.headers["location"] == f"/api/v1/notes/{note['id']}"
+    assert note["url"].endswith(f"/notes/{note['id']}")
+    assert http.get(f"/api/v1/notes/{note['id']}", headers=alice).json() == note
+    patched = http.patch(f"/api/v1/notes/{note['id']}", headers=alice, json={"tags": []})
+    assert patched.status_code == 200 and patched.json()["tags"] == []
+    assert http.delete(f"/api/v1/notes/{note['id']}", headers=alice).status_code == 204
+    _error(http.get(f"/api/v1/notes/{note['id']}", headers=alice), 404, "not_found")
+
+
+def test_list_pages_and_search_by_q(http: TestClient, alice: dict[str, str]) -> None:
+    for i in range(3):
+        http.post(
+            "/api/v1/notes", headers=alice, json={"title": f"n{i}", "content": f"word{i} text"}
+        )
+    first = http.get("/api/v1/notes?limit=2", headers=alice).json()
+    assert [n["title"] for n in first["notes"]] == ["n2", "n1"]
+    rest = http.get(f"/api/v1/notes?limit=2&cursor={first['next_cursor']}", headers=alice).json()
+    assert [n["title"] for n in rest["notes"]] == ["n0"] and rest["next_cursor"] is None
+    found = http.get("/api/v1/notes?q=word1", headers=alice).json()
+    assert found["results"][0]["title"] == "n1"
+    assert set(found["results"][0]) == {
+        "id",
+        "title",
+        "snippet",
+        "score",
+        "tags",
+        "url",
+        "updated_at",
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("POST", "/api/v1/notes", b"{not json", 400, "bad_request"),
+        ("POST", "/api/v1/notes", b'{"title": "t"}', 422, "invalid_input"),
+        (
+            "POST",
+            "/api/v1/notes",
+            b'{"title": "t", "content": "c", "extra": 1}',
+            422,
+            "invalid_input",
+        ),
+        ("POST", "/api/v1/notes", b'{"title": "", "content": "c"}', 422, "invalid_input"),
+        ("GET", "/api/v1/notes?limit=0", None, 422, "invalid_input"),
+        ("GET", "/api/v1/notes?limit=ten", None, 422, "invalid_input"),
+        ("GET", "/api/v1/notes?q=", None, 422, "invalid_input"),
+        ("GET", "/api/v1/notes/not-a-uuid", None, 422, "invalid_input"),
+        ("GET", f"/api/v1/notes/{uuid.UUID(int=7)}", None, 404, "not_found"),
+        ("PATCH", f"/api/v1/notes/{uuid.UUID(int=7)}", b'{"title": "x"}', 404, "not_found"),
+        ("PATCH", "/api/v1/notes/x", b"{}", 422, "invalid_input"),
+        ("GET", "/api/v1/nothing-here", None, 404, "not_found"),
+        ("PUT", "/api/v1/notes", b"{}", 405, "method_not_allowed"),
+    ],
+)
+def test_errors_have_one_shape_and_the_right_status(
+    http: TestClient,
+    alice: dict[str, str],
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+    code: str,
+) -> None:
+    response = http.request(
+        method, path, headers={**alice, "Content-Type": "application/json"}, content=body
+    )
+    _error(response, status, code)
+
+
+def test_an_oversized_body_is_refused_with_413(http: TestClient, alice: dict[str, str]) -> None:
+    huge = b'{"title": "t", "content": "' + b"x" * 1_200_000 + b'"}'
+    response = http.post(
+        "/api/v1/notes", headers={**alice, "Content-Type": "application/json"}, content=huge
+    )
+    _error(response, 413, "payload_too_large")
+    assert http.get("/api/v1/notes", headers=alice).json()["notes"] == []
+
+
+def test_another_users_note_is_not_found_through_every_route(
+    http: TestClient, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    note = http.post(
+        "/api/v1/notes", headers=alice, json={"title": "Diary", "content": "secret words"}
+    ).json()
+    path = f"/api/v1/notes/{note['id']}"
+    _error(http.get(path, headers=bob), 404, "not_found")
+    _error(http.patch(path, headers=bob, json={"content": "bob"}), 404, "not_found")
+    _error(http.delete(path, headers=bob), 404, "not_found")
+    assert http.get("/api/v1/notes", headers=bob).json()["notes"] == []
+    assert http.get("/api/v1/notes?q=secret words", headers=bob).json()["results"] == []
+    assert http.get(path, headers=alice).json()["content"] == "secret words"
+
+
+def test_openapi_document_describes_the_api(http: TestClient) -> None:
+    doc = http.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/api/v1/auth/login", "/api/v1/notes", "/api/v1/notes/{note_id}"} <= set(doc["paths"])
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_every_response_carries_the_security_headers(http: TestClient) -> None:
+    for path in ("/health/live", "/api/v1/openapi.json", "/login"):
+        headers = http.get(path).headers
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"

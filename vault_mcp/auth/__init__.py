@@ -1,0 +1,1 @@
+"""Accounts and tokens: password hashing, JWT access tokens, rotating refresh tokens."""

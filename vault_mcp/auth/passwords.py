@@ -1,0 +1,47 @@
+"""Password hashing with argon2id, always in a worker thread (it is deliberately slow)."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from vault_mcp.errors import InvalidInput
+
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_CHARS = 1024
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the user does not exist, so that an unknown name costs as much time
+# as a wrong password and timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not the password of any account")
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(
+            f"the password is too short; use at least {MIN_PASSWORD_CHARS} characters"
+        )
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise InvalidInput(
+            f"the password is too long; the limit is {MAX_PASSWORD_CHARS} characters"
+        )
+
+
+async def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(stored: str | None, password: str) -> bool:
+    """True if `password` matches `stored`; takes the same time when there is no stored hash."""
+    if len(password) > MAX_PASSWORD_CHARS:
+        return False
+    return await anyio.to_thread.run_sync(_verify, stored, password)

@@ -1,0 +1,185 @@
+"""The web view: server-rendered pages to sign in, list, search, write, edit and delete notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from vault_mcp.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized, VaultError
+from vault_mcp.runtime import Services, ServicesHandle
+from vault_mcp.web import session
+from vault_mcp.web.errors import status_of
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+PAGE_SIZE = 20
+
+
+async def _services(request: Request) -> Services:
+    handle: ServicesHandle = request.app.state.services
+    return await handle.get()
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    context.setdefault("user", None)
+    response = templates.TemplateResponse(
+        request, name, {"csrf_token": session.csrf_token(request), **context}, status_code=status
+    )
+    session.set_csrf_cookie(request, response)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return "/notes"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/notes"
+    return target
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _form(request: Request) -> FormData:
+    form = await request.form()
+    if not session.csrf_ok(request, form.get(session.CSRF_FIELD)):
+        raise InvalidInput("the form has expired; reload the page and try again")
+    return form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _tags(text: str) -> list[str]:
+    return [t for t in (part.strip() for part in text.split(",")) if t]
+
+
+async def _signed_in(request: Request) -> tuple[Services, int, str] | None:
+    services = await _services(request)
+    user_id = await session.session_user(request, services)
+    if user_id is None:
+        return None
+    user = await services.users.by_id(user_id)
+    return None if user is None else (services, user_id, user.username)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/notes", status_code=303)
+
+
+async def login_page(request: Request) -> Response:
+    next_path = _safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return _render(request, "login.html", next=next_path)
+    services = await _services(request)
+    try:
+        form = await _form(request)
+        username = _text(form, "username")
+        address = request.client.host if request.client else "unknown"
+        user_id = await services.auth.check_credentials(username, _text(form, "password"), address)
+    except (InvalidInput, Unauthorized, TooManyAttempts) as exc:
+        status, _ = status_of(exc)
+        return _render(request, "login.html", status, error=exc.message, next=next_path)
+    token = await services.auth.refresh_tokens.issue(user_id)
+    response = RedirectResponse(next_path, status_code=303)
+    max_age = int(request.app.state.settings.refresh_ttl.total_seconds())
+    session.start_session(request, response, token, max_age)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    services = await _services(request)
+    await _form(request)
+    token = request.cookies.get(session.SESSION_COOKIE)
+    if token:
+        await services.auth.refresh_tokens.revoke(token)
+    response = RedirectResponse("/login", status_code=303)
+    session.end_session(response)
+    return response
+
+
+async def notes_page(request: Request) -> Response:
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _to_login(request)
+    services, user_id, username = signed_in
+    context: dict[str, Any] = {"user": username, "query": "", "error": None, "draft": {}}
+    status = 200
+    if request.method == "POST":
+        form = await _form(request)
+        draft = {k: _text(form, k) for k in ("title", "content", "tags")}
+        try:
+            note = await services.notes.create(
+                user_id, draft["title"], draft["content"], _tags(draft["tags"])
+            )
+            return RedirectResponse(f"/notes/{note.id}", status_code=303)
+        except InvalidInput as exc:
+            context.update(error=exc.message, draft=draft)
+            status = 422
+    query = request.query_params.get("q", "").strip()
+    if query:
+        hits = await services.notes.search(user_id, query, limit=PAGE_SIZE)
+        context.update(query=query, hits=hits)
+    else:
+        page = await services.notes.list(
+            user_id, limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
+        )
+        context.update(notes=page.notes, next_cursor=page.next_cursor)
+    return _render(request, "notes.html", status, **context)
+
+
+async def note_page(request: Request) -> Response:
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _to_login(request)
+    services, user_id, username = signed_in
+    note_id = request.path_params["note_id"]
+    error, status = None, 200
+    try:
+        if request.method == "POST":
+            form = await _form(request)
+            if request.url.path.endswith("/delete"):
+                await services.notes.delete(user_id, note_id)
+                return RedirectResponse("/notes", status_code=303)
+            try:
+                await services.notes.update(
+                    user_id,
+                    note_id,
+                    title=_text(form, "title"),
+                    content=_text(form, "content"),
+                    tags=_tags(_text(form, "tags")),
+                )
+                return RedirectResponse(f"/notes/{note_id}", status_code=303)
+            except InvalidInput as exc:
+                error, status = exc.message, 422
+        note = await services.notes.get(user_id, note_id)
+    except (NotFound, InvalidInput) as exc:
+        return _render(request, "error.html", 404, user=username, message=exc.message)
+    return _render(request, "note.html", status, user=username, note=note, error=error)
+
+
+async def page_error(request: Request, exc: VaultError) -> Response:
+    status, _ = status_of(exc)
+    return _render(request, "error.html", status, message=exc.message)
+
+
+routes = [
+    Route("/", home),
+    Route("/login", login_page, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/notes", notes_page, methods=["GET", "POST"]),
+    Route("/notes/{note_id}", note_page, methods=["GET", "POST"]),
+    Route("/notes/{note_id}/delete", note_page, methods=["POST"]),
+]
