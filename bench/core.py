@@ -91,9 +91,9 @@ def server_rss_mib() -> float:
     return round(sum(c.memory_info().rss for c in servers) / 2**20, 1)
 
 
-async def wait_until_idle(data_dir: Path, timeout: float = 30) -> None:
+async def wait_until_idle(data_dir: Path, wait_seconds: float = 30) -> None:
     """Let the previous server exit and its PostgreSQL stop, so runs do not overlap."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         busy = any("vault-mcp" in " ".join(c.cmdline()) for c in psutil.Process().children(True))
         if not busy and not (data_dir / "pgdata" / "postmaster.pid").exists():
@@ -130,7 +130,9 @@ async def load_corpus(data_dir: Path, docs: list[Document], vectors: np.ndarray)
         owner = await conn.fetchval("SELECT id FROM users WHERE username = 'local'")
         await conn.copy_records_to_table(
             "notes",
-            records=[(owner, d.title[:500], d.text, [], v) for d, v in zip(docs, vectors, strict=True)],
+            records=[
+                (owner, d.title[:500], d.text, [], v) for d, v in zip(docs, vectors, strict=True)
+            ],
             columns=["owner_id", "title", "content", "tags", "embedding"],
         )
         await conn.execute("ANALYZE notes")
@@ -174,7 +176,9 @@ async def session_benchmarks(
     }
 
 
-def exact_titles(docs: list[Document], vectors: np.ndarray, query_vectors: np.ndarray) -> list[list[str]]:
+def exact_titles(
+    docs: list[Document], vectors: np.ndarray, query_vectors: np.ndarray
+) -> list[list[str]]:
     scores = query_vectors @ vectors.T
     return [[docs[i].title[:500] for i in np.argsort(-row)[:10]] for row in scores]
 
@@ -200,13 +204,15 @@ async def main() -> None:
         proc = await asyncio.create_subprocess_exec(VAULT_MCP, "migrate", env=server_env(data_dir))
         assert await proc.wait() == 0
 
-        print(f"cold start × {args.runs}…", file=sys.stderr)
+        print(f"cold start x {args.runs}…", file=sys.stderr)
         colds = [await cold_start(data_dir) for _ in range(args.runs)]
 
         print(f"loading {len(stored_docs)} notes…", file=sys.stderr)
         await load_corpus(data_dir, stored_docs, stored_vectors)
 
-        print(f"{args.creates} sequential create_note, {args.searches} search_notes…", file=sys.stderr)
+        print(
+            f"{args.creates} sequential create_note, {args.searches} search_notes…", file=sys.stderr
+        )
         session = await session_benchmarks(data_dir, creates, queries)
 
     # Exact neighbours among what the server held during the searches: the corpus plus the
@@ -247,12 +253,19 @@ async def main() -> None:
     (RESULTS / "core.json").write_text(json.dumps(results, indent=2))
 
     c, s = results["cold_start"], results["search_notes"]
-    print(f"\nvault-mcp core benchmark — {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    machine_info = results["machine"]
+    print(f"\nvault-mcp core benchmark — {machine_info['cpu']}, {machine_info['cores']} cores")
     rows = [
         ("stdio spawn → initialize (median)", f"{c['spawn_to_initialize_s_median']:.2f} s"),
-        ("stdio spawn → first search result (median)", f"{c['spawn_to_first_search_s_median']:.2f} s"),
+        (
+            "stdio spawn → first search result (median)",
+            f"{c['spawn_to_first_search_s_median']:.2f} s",
+        ),
         ("server RSS after model load", f"{c['rss_after_load_mib']:.0f} MiB"),
-        ("create_note, sequential, over stdio", f"{results['create_note_sequential_per_s']:.1f} notes/s"),
+        (
+            "create_note, sequential, over stdio",
+            f"{results['create_note_sequential_per_s']:.1f} notes/s",
+        ),
         (f"search_notes at {results['notes']} notes, p50", f"{s['p50_ms']:.1f} ms"),
         ("search_notes p95 / p99", f"{s['p95_ms']:.1f} / {s['p99_ms']:.1f} ms"),
         ("search_notes recall@10 vs exact", f"{s['recall_at_10_vs_exact']:.3f}"),

@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
-
 import pytest
 from starlette.testclient import TestClient
 
