@@ -8,6 +8,15 @@ export HF_HUB_OFFLINE=1  # the model ships in a package; nothing is ever downloa
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+        echo "scripts/test.sh: the browser tests need Chromium: sudo apt-get install chromium" >&2
+        exit 1
+    fi
+fi
 # pyproject pins torch==2.13.0, which pip takes as the CPU build (see README).
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 
