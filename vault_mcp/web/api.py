@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from vault_mcp.domain import Note, SearchHit, snippet
+from vault_mcp.domain import Note, SearchHit
 from vault_mcp.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
 from vault_mcp.runtime import Services, ServicesHandle
+from vault_mcp.tools.models import NoteOut, SearchResult
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.openapi import openapi_document
 
@@ -91,29 +92,13 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# The same shapes as the MCP tools' structured output, so both doors agree by construction.
 def _note_json(services: Services, note: Note) -> dict[str, Any]:
-    return {
-        "id": str(note.id),
-        "title": note.title,
-        "content": note.content,
-        "tags": list(note.tags),
-        "created_at": note.created_at.isoformat(),
-        "updated_at": note.updated_at.isoformat(),
-        "url": services.note_url(note.id),
-    }
+    return NoteOut.of(note, services.note_url(note.id)).model_dump(mode="json")
 
 
 def _hit_json(services: Services, hit: SearchHit) -> dict[str, Any]:
-    note = hit.note
-    return {
-        "id": str(note.id),
-        "title": note.title,
-        "snippet": snippet(note.content),
-        "score": round(hit.score, 4),
-        "tags": list(note.tags),
-        "url": services.note_url(note.id),
-        "updated_at": note.updated_at.isoformat(),
-    }
+    return SearchResult.of(hit, services.note_url(hit.note.id)).model_dump(mode="json")
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
