@@ -3,11 +3,14 @@ and two users who never see each other's notes."""
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import jwt
 import pytest
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -68,15 +71,50 @@ async def test_every_tool_over_streamable_http_with_a_login_token(
                 assert not result.is_error
 
 
-async def test_mcp_refuses_a_missing_or_forged_token_with_401_and_where_to_get_one(
+def _jwt(secret: str, **claims: object) -> str:
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+async def test_mcp_refuses_every_kind_of_bad_token_with_401_and_where_to_get_one(
     hashing_env: dict[str, str],
 ) -> None:
-    async with running_serve(hashing_env) as base, httpx.AsyncClient() as plain:
+    secret = "e2e-secret-" + "z" * 40
+    env = {**hashing_env, "JWT_SECRET": secret}
+    await add_user(env, "alice", PASSWORD)
+    await add_user(env, "gone", PASSWORD)
+    async with running_serve(env) as base, httpx.AsyncClient() as plain:
+        good = await login(base, "alice", PASSWORD)
+        claims = jwt.decode(
+            good["access_token"], secret, algorithms=["HS256"], audience=f"{base}/mcp"
+        )
+        now = int(time.time())
+        gone = (await login(base, "gone", PASSWORD))["access_token"]
+        assert (await run_cli(["user", "delete", "gone", "--yes"], env)).returncode == 0
+        bad_tokens = {
+            "none": None,
+            "garbage": "garbage",
+            "not bearer": "Basic eDp5",
+            "bad signature": _jwt("another-secret-" + "q" * 40, **claims),
+            "expired": _jwt(secret, **{**claims, "iat": now - 7200, "exp": now - 3600}),
+            "wrong audience": _jwt(secret, **{**claims, "aud": "https://other.example/mcp"}),
+            "alg none": _unsigned(claims),
+            "deleted user": gone,
+        }
         ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
         accept = {"Accept": "application/json, text/event-stream"}
-        for headers in ({}, {"Authorization": "Bearer garbage"}, {"Authorization": "Basic eDp5"}):
-            response = await plain.post(f"{base}/mcp", json=ping, headers={**accept, **headers})
-            assert response.status_code == 401
+        for case, token in bad_tokens.items():
+            headers = dict(accept)
+            if token is not None:
+                headers["Authorization"] = token if " " in token else f"Bearer {token}"
+            response = await plain.post(f"{base}/mcp", json=ping, headers=headers)
+            assert response.status_code == 401, case
             challenge = response.headers["www-authenticate"]
             assert challenge.startswith("Bearer ")
             assert (
@@ -84,6 +122,21 @@ async def test_mcp_refuses_a_missing_or_forged_token_with_401_and_where_to_get_o
             )
         metadata = (await plain.get(f"{base}/.well-known/oauth-protected-resource/mcp")).json()
         assert metadata["resource"] == f"{base}/mcp"
+        ok = await plain.post(
+            f"{base}/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            },
+            headers={**accept, "Authorization": f"Bearer {good['access_token']}"},
+        )
+        assert ok.status_code == 200  # the same request with the real token gets through
 
 
 async def test_each_user_sees_only_their_own_notes_through_every_tool(
