@@ -8,6 +8,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.web.conftest import auth, login
+from vault_mcp.embeddings.hashing import HashingEmbedder
+from vault_mcp.settings import Settings
+from vault_mcp.web import create_app
 
 
 @pytest.fixture
@@ -142,3 +145,32 @@ def test_every_response_carries_the_security_headers(http: TestClient) -> None:
         assert "default-src 'none'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["x-frame-options"] == "DENY"
+
+
+def test_behind_a_proxy_the_public_host_reaches_mcp(
+    app_settings: Settings, accounts: dict[str, int]
+) -> None:
+    """nginx sends `Host: vault.example.com` (no port): not a 421, and tokens name that URL."""
+    settings = app_settings.model_copy(update={"public_url": "https://vault.example.com"})
+    app = create_app(settings, HashingEmbedder())
+    with TestClient(app, base_url="https://vault.example.com") as proxied:
+        token = login(proxied, "alice")["access_token"]
+        response = proxied.post(
+            "/mcp",
+            headers={**auth(token), "Accept": "application/json, text/event-stream"},
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "proxied", "version": "0"},
+                },
+            },
+        )
+        assert response.status_code == 200, response.text
+        note = proxied.post(
+            "/api/v1/notes", headers=auth(token), json={"title": "t", "content": "c"}
+        )
+        assert note.json()["url"].startswith("https://vault.example.com/notes/")

@@ -12,7 +12,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from vault_mcp.errors import InvalidInput, NotFound, TooManyAttempts, Unauthorized, VaultError
+from vault_mcp.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+    VaultError,
+)
 from vault_mcp.runtime import Services, ServicesHandle
 from vault_mcp.web import session
 from vault_mcp.web.errors import status_of
@@ -53,7 +60,7 @@ def _to_login(request: Request) -> Response:
 async def _form(request: Request) -> FormData:
     form = await request.form()
     if not session.csrf_ok(request, form.get(session.CSRF_FIELD)):
-        raise InvalidInput("the form has expired; reload the page and try again")
+        raise Forbidden("the form has expired or did not come from this site; reload the page")
     return form
 
 
@@ -89,7 +96,7 @@ async def login_page(request: Request) -> Response:
         username = _text(form, "username")
         address = request.client.host if request.client else "unknown"
         user_id = await services.auth.check_credentials(username, _text(form, "password"), address)
-    except (InvalidInput, Unauthorized, TooManyAttempts) as exc:
+    except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
         return _render(request, "login.html", status, error=exc.message, next=next_path)
     token = await services.auth.refresh_tokens.issue(user_id)

@@ -1,0 +1,70 @@
+"""Units of the auth package that need no server: secrets, durations, throttling."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from vault_mcp.auth.secret import load_or_create_secret
+from vault_mcp.auth.throttle import ACCOUNT_FAILURES, WINDOW_SECONDS, LoginThrottle
+from vault_mcp.errors import InvalidInput
+from vault_mcp.settings import parse_duration
+
+
+def test_a_generated_secret_is_kept_private_and_reused(tmp_path: Path) -> None:
+    first = load_or_create_secret(None, tmp_path / "data")
+    path = tmp_path / "data" / "jwt_secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert load_or_create_secret(None, tmp_path / "data") == first
+
+
+def test_a_configured_secret_wins_and_must_be_long(tmp_path: Path) -> None:
+    assert load_or_create_secret("k" * 40, tmp_path) == "k" * 40
+    assert not (tmp_path / "jwt_secret").exists()
+    with pytest.raises(InvalidInput, match="JWT_SECRET is 5 characters"):
+        load_or_create_secret("short", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1h", timedelta(hours=1)),
+        ("30d", timedelta(days=30)),
+        ("90s", timedelta(seconds=90)),
+        ("15m", timedelta(minutes=15)),
+        ("3600", timedelta(hours=1)),
+        ("2w", timedelta(weeks=2)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0", "1y", "-5m", "soon"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+def test_throttle_window_expires() -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(ACCOUNT_FAILURES):
+        throttle.failed("alice", "10.0.0.1")
+    wait = throttle.retry_after("Alice", "10.0.0.2")  # names are case-insensitive
+    assert 0 < wait <= WINDOW_SECONDS + 1
+    now[0] += WINDOW_SECONDS + 1
+    assert throttle.retry_after("alice", "10.0.0.1") == 0
+
+
+def test_a_success_clears_the_accounts_failures() -> None:
+    throttle = LoginThrottle(clock=lambda: 0.0)
+    for _ in range(ACCOUNT_FAILURES - 1):
+        throttle.failed("bob", "a")
+    throttle.succeeded("bob")
+    throttle.failed("bob", "a")
+    assert throttle.retry_after("bob", "b") == 0
