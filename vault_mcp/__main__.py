@@ -71,7 +71,8 @@ def run_serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    log.info("vault-mcp %s serving on %s (MCP at /mcp)", __version__, settings.base_url())
+    base = settings.base_url()
+    log.info("vault-mcp %s: web view at %s/, MCP at %s/mcp", __version__, base, base)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -130,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vault-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
-        "serve", help="serve MCP over streamable HTTP at /mcp, plus /health"
+        "serve", help="serve the web view, the REST API and MCP over streamable HTTP (/mcp)"
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, or $HOST)")
     serve.add_argument("--port", type=int, help="port (default 8000, or $PORT)")
