@@ -41,7 +41,10 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vault-bench-") as tmp:
         env = server_env(Path(tmp), None, embedder="sentence-transformers")
         await add_user(env, "bench", PASSWORD)
-        async with running_serve(env, startup_seconds=180) as base, httpx.AsyncClient() as http:
+        async with (
+            running_serve(env, startup_seconds=180) as base,
+            httpx.AsyncClient(timeout=120) as http,
+        ):
             body = {"username": "bench", "password": PASSWORD}
             token = (await http.post(f"{base}/api/v1/auth/login", json=body)).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
