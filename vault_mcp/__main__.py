@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -51,10 +53,20 @@ def run_stdio(settings: Settings) -> None:
         async with ServicesHandle(settings) as handle:
             yield handle
 
-    # Claude Desktop stops servers with SIGTERM; exit through SystemExit so that cleanup
-    # (including stopping the embedded PostgreSQL) runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _exit_now)
     build_mcp_server(lifespan).run("stdio")
+
+
+def _exit_now(*_: object) -> None:
+    """SIGTERM in stdio mode (how Claude Desktop stops servers): run the exit hooks and leave.
+
+    A graceful unwind would wait forever on the thread blocked reading stdin. The exit hooks
+    stop the embedded PostgreSQL if this process was its last user; an unfinished write was
+    never acknowledged, and its transaction rolls back.
+    """
+    logging.shutdown()
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def run_serve(settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -113,4 +114,32 @@ def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path
         [VAULT_MCP, "migrate"], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr
+    assert _wait_for_stop(data_dir)
+
+
+def test_sigterm_stops_stdio_and_its_embedded_server(tmp_path: Path) -> None:
+    """Claude Desktop stops its servers with SIGTERM; nothing may be left running."""
+    env = server_env(tmp_path, database_url=None)
+    data_dir = Path(env["VAULT_DATA_DIR"])
+    handles = data_dir / "pgdata" / ".handle_pids.json"
+    proc = subprocess.Popen(
+        [VAULT_MCP, "stdio"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _postmaster_pid(data_dir) is None or str(proc.pid) not in _read(handles):
+            assert time.monotonic() < deadline, "the embedded server did not start"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdin:
+            proc.stdin.close()
     assert _wait_for_stop(data_dir)
