@@ -8,12 +8,16 @@ export HF_HUB_OFFLINE=1  # the model ships in a package; nothing is ever downloa
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-# The browser tests drive Debian's Chromium through Playwright (no browser download).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the end-to-end tests run for real: Chromium (driven by Playwright, no
+# browser download) and nginx (the deploy stack's own nginx.conf).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+        apt-get update -qq && apt-get install -y -qq $missing >/dev/null
     else
-        echo "scripts/test.sh: the browser tests need Chromium: sudo apt-get install chromium" >&2
+        echo "scripts/test.sh: the tests need:$missing (sudo apt-get install$missing)" >&2
         exit 1
     fi
 fi

@@ -149,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or $PORT)")
     commands.add_parser("stdio", help="serve MCP over stdin/stdout (Claude Desktop)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    smoke = commands.add_parser(
+        "smoke", help="check a deployment end to end: health, login, notes, search, MCP"
+    )
+    smoke.add_argument(
+        "--url", required=True, help="the deployment, e.g. https://vault.example.com"
+    )
+    tls = smoke.add_mutually_exclusive_group()
+    tls.add_argument("--insecure", action="store_true", help="skip TLS certificate checks")
+    tls.add_argument("--ca-file", help="trust this CA (or self-signed) certificate")
     user = commands.add_parser("user", help="manage the accounts that sign in over HTTP")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     for name, text in (("add", "create an account"), ("passwd", "change an account's password")):
@@ -188,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(settings)
         if args.command == "user":
             return run_user(settings, args)
+        if args.command == "smoke":
+            from vault_mcp import smoke as smoke_check
+
+            return smoke_check.main(args.url, args.insecure, args.ca_file)
         return run_migrate(settings)
     except VaultError as exc:
         print(f"vault-mcp: {exc.message}", file=sys.stderr)
