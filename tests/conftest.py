@@ -23,6 +23,22 @@ from vault_mcp.settings import Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TEMPLATE = "vault_template"
+
+
+def initialize_request(client: str, request_id: int = 1) -> dict[str, Any]:
+    """A raw JSON-RPC `initialize` (2025-11-25), for tests that speak the wire protocol."""
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": client, "version": "0"},
+        },
+    }
+
+
 T = TypeVar("T")
 
 

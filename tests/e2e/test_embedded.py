@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,9 +88,11 @@ async def test_stdio_and_serve_share_one_embedded_database(tmp_path: Path) -> No
     assert again.returncode == 0 and "schema is up to date" in again.stdout
 
 
-def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path) -> None:
-    env = server_env(tmp_path, database_url=None)
+@contextmanager
+def stdio_holding_the_server(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`vault-mcp stdio`, once it has started (or joined) the embedded server."""
     data_dir = Path(env["VAULT_DATA_DIR"])
+    handles = data_dir / "pgdata" / ".handle_pids.json"  # lists the holders' pids
     proc = subprocess.Popen(
         [VAULT_MCP, "stdio"],
         env=env,
@@ -98,15 +102,24 @@ def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path
     )
     try:
         deadline = time.monotonic() + 60
-        handles = data_dir / "pgdata" / ".handle_pids.json"  # written once it is a holder
         while _postmaster_pid(data_dir) is None or str(proc.pid) not in _read(handles):
             assert time.monotonic() < deadline, "the embedded server did not start"
             time.sleep(0.1)
+        yield proc
     finally:
-        proc.kill()  # no cleanup: its pid stays registered as a holder
-        proc.wait()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         if proc.stdin:
             proc.stdin.close()
+
+
+def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path) -> None:
+    env = server_env(tmp_path, database_url=None)
+    data_dir = Path(env["VAULT_DATA_DIR"])
+    with stdio_holding_the_server(env) as proc:
+        proc.kill()  # no cleanup: its pid stays registered as a holder
+        proc.wait()
     assert _postmaster_pid(data_dir) is not None
 
     # The next process forgets the dead holder, so when it exits the server stops.
@@ -120,26 +133,7 @@ def test_a_killed_process_does_not_keep_the_embedded_server_alive(tmp_path: Path
 def test_sigterm_stops_stdio_and_its_embedded_server(tmp_path: Path) -> None:
     """Claude Desktop stops its servers with SIGTERM; nothing may be left running."""
     env = server_env(tmp_path, database_url=None)
-    data_dir = Path(env["VAULT_DATA_DIR"])
-    handles = data_dir / "pgdata" / ".handle_pids.json"
-    proc = subprocess.Popen(
-        [VAULT_MCP, "stdio"],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while _postmaster_pid(data_dir) is None or str(proc.pid) not in _read(handles):
-            assert time.monotonic() < deadline, "the embedded server did not start"
-            time.sleep(0.1)
+    with stdio_holding_the_server(env) as proc:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdin:
-            proc.stdin.close()
-    assert _wait_for_stop(data_dir)
+    assert _wait_for_stop(Path(env["VAULT_DATA_DIR"]))

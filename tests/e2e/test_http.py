@@ -15,6 +15,7 @@ import pytest
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.conftest import initialize_request
 from tests.e2e.conftest import add_user, bearer, login, run_cli, running_serve
 
 pytestmark = pytest.mark.slow
@@ -124,16 +125,7 @@ async def test_mcp_refuses_every_kind_of_bad_token_with_401_and_where_to_get_one
         assert metadata["resource"] == f"{base}/mcp"
         ok = await plain.post(
             f"{base}/mcp",
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "raw", "version": "0"},
-                },
-            },
+            json=initialize_request("raw"),
             headers={**accept, "Authorization": f"Bearer {good['access_token']}"},
         )
         assert ok.status_code == 200  # the same request with the real token gets through

@@ -11,6 +11,7 @@ import pytest
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from tests.conftest import initialize_request
 from tests.e2e.conftest import VAULT_MCP, server_env
 
 pytestmark = pytest.mark.slow
@@ -94,16 +95,7 @@ def test_stdout_carries_nothing_but_protocol_even_while_the_model_loads(
     try:
         _rpc(
             proc,
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "raw", "version": "0"},
-                },
-            },
+            initialize_request("raw"),
         )
         assert _read_response(proc, 1)["result"]["serverInfo"]["name"] == "vault-mcp"
         _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})

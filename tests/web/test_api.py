@@ -7,6 +7,7 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
+from tests.conftest import initialize_request
 from tests.web.conftest import auth, login
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.settings import Settings
@@ -158,16 +159,7 @@ def test_behind_a_proxy_the_public_host_reaches_mcp(
         response = proxied.post(
             "/mcp",
             headers={**auth(token), "Accept": "application/json, text/event-stream"},
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "proxied", "version": "0"},
-                },
-            },
+            json=initialize_request("proxied"),
         )
         assert response.status_code == 200, response.text
         note = proxied.post(
