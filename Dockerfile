@@ -12,14 +12,18 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY vault_mcp ./vault_mcp
+# Export the model to ONNX now (this also proves it loads offline), so the container never
+# imports torch: it starts in well under a second and embeds a query in milliseconds.
 RUN pip install . \
- && HF_HUB_OFFLINE=1 python -c "from vault_mcp.embeddings.sentence_transformer import load_model; load_model(None, 384)"
+ && HF_HUB_OFFLINE=1 python -c "from pathlib import Path; from vault_mcp.embeddings.onnx import load_onnx; load_onnx(None, Path('/opt/models'), 384)"
 
 FROM python:3.11-slim
 # uid 1001: a fixed, non-root id that volume permissions can rely on.
 RUN useradd --uid 1001 --create-home --shell /usr/sbin/nologin vault
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/models /opt/models
 ENV PATH=/opt/venv/bin:$PATH \
+    VAULT_MODEL_CACHE=/opt/models \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \

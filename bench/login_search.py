@@ -39,7 +39,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vault-bench-") as tmp:
-        env = server_env(Path(tmp), None, embedder="sentence-transformers")
+        env = server_env(Path(tmp), None, embedder="auto")
         await add_user(env, "bench", PASSWORD)
         async with (
             running_serve(env, startup_seconds=180) as base,

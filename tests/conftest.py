@@ -22,6 +22,9 @@ from vault_mcp.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# The ONNX export of the model, made once and kept between local runs (ignored by git).
+MODEL_CACHE = Path(__file__).parent / ".model-cache"
+
 TEMPLATE = "vault_template"
 
 
@@ -165,7 +168,18 @@ async def services(database_url: str, hashing_embedder: HashingEmbedder) -> Asyn
 
 @pytest.fixture(scope="session")
 async def real_embedder() -> Any:
-    """The real all-MiniLM-L6-v2, loaded once for the whole session."""
+    """The real all-MiniLM-L6-v2 as served by default (onnxruntime), loaded once per session."""
+    from vault_mcp.embeddings.onnx import OnnxEmbedder
+
+    embedder = OnnxEmbedder(MODEL_CACHE)
+    await embedder.wait_ready()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+async def torch_embedder() -> Any:
+    """The same model through sentence-transformers (torch): the reference the ONNX path
+    must match."""
     from vault_mcp.embeddings.sentence_transformer import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vault_mcp.domain import DEFAULT_MAX_CONTENT_BYTES
 
-EmbedderName = Literal["sentence-transformers", "hashing"]
+EmbedderName = Literal["auto", "onnx", "sentence-transformers", "hashing"]
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
@@ -51,12 +51,19 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir, validation_alias=_env("VAULT_DATA_DIR")
     )
     embedder: EmbedderName = Field(
-        default="sentence-transformers", validation_alias=_env("VAULT_EMBEDDER")
+        default="auto",
+        validation_alias=_env("VAULT_EMBEDDER"),
+        description="auto: onnxruntime when installed, else sentence-transformers.",
     )
     embedding_model: str | None = Field(
         default=None,
         validation_alias=_env("VAULT_EMBEDDING_MODEL"),
         description="A local model folder; unset means the packaged all-MiniLM-L6-v2.",
+    )
+    model_cache: Path | None = Field(
+        default=None,
+        validation_alias=_env("VAULT_MODEL_CACHE"),
+        description="Where the ONNX export of the model is kept; default: data_dir/models.",
     )
     public_url: str | None = Field(default=None, validation_alias=_env("VAULT_PUBLIC_URL"))
     user: str = Field(default="local", validation_alias=_env("VAULT_USER"))

@@ -123,7 +123,7 @@ async def stack(
     name = await create_database(pg_cluster, template_database)
     https, http = free_port(), free_port()
     public = f"https://127.0.0.1:{https}"
-    env = server_env(prefix, pg_cluster.url(name), embedder="sentence-transformers")
+    env = server_env(prefix, pg_cluster.url(name), embedder="auto")
     env["VAULT_PUBLIC_URL"] = public
     await add_user(env, USERNAME, PASSWORD)
     ca_file = self_signed_certificate(prefix)

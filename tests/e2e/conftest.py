@@ -19,6 +19,8 @@ import httpx
 import httpx2
 import pytest
 
+from tests.conftest import MODEL_CACHE
+
 VAULT_MCP = shutil.which("vault-mcp", path=str(Path(sys.executable).parent)) or "vault-mcp"
 
 
@@ -32,7 +34,12 @@ def server_env(
     tmp_path: Path, database_url: str | None, embedder: str = "hashing"
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "DATABASE_URL"))}
-    env.update(VAULT_DATA_DIR=str(tmp_path / "data"), VAULT_EMBEDDER=embedder, HF_HUB_OFFLINE="1")
+    env.update(
+        VAULT_DATA_DIR=str(tmp_path / "data"),
+        VAULT_EMBEDDER=embedder,
+        VAULT_MODEL_CACHE=str(MODEL_CACHE),
+        HF_HUB_OFFLINE="1",
+    )
     if database_url:
         env["DATABASE_URL"] = database_url
     return env

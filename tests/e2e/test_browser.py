@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 async def test_a_person_signs_in_writes_finds_edits_and_signs_out(
     tmp_path: Path, database_url: str
 ) -> None:
-    env = server_env(tmp_path, database_url, embedder="sentence-transformers")
+    env = server_env(tmp_path, database_url, embedder="auto")
     await add_user(env, "ada", "a long passphrase")
     dialogs: list[str] = []
     async with running_serve(env, startup_seconds=120) as base, async_playwright() as p:

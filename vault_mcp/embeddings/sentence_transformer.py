@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import os
-import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from vault_mcp.embeddings.batching import MicroBatcher
+from vault_mcp.embeddings.background import BackgroundEmbedder
+from vault_mcp.embeddings.batching import EncodeFn
 from vault_mcp.errors import EmbedderUnavailable
-
-if TYPE_CHECKING:
-    from vault_mcp.service import Vector
 
 log = logging.getLogger(__name__)
 
 # Nothing may be fetched at run time; the packaged model is all we need.
-_OFFLINE_ENV = {
+OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
@@ -41,7 +35,7 @@ def packaged_model_path() -> str:
 
 def load_model(model: str | None, expected_dimension: int) -> Any:
     """Import sentence-transformers and load the model: seconds of work, so never on the loop."""
-    for key, value in _OFFLINE_ENV.items():
+    for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     started = time.perf_counter()
     from sentence_transformers import SentenceTransformer
@@ -69,64 +63,23 @@ def load_model(model: str | None, expected_dimension: int) -> Any:
     return loaded
 
 
-class SentenceTransformerEmbedder:
-    """Embeds with sentence-transformers. `start_loading()` returns at once; `embed` waits."""
+class SentenceTransformerEmbedder(BackgroundEmbedder):
+    """Embeds with sentence-transformers (torch); the reference the faster paths are held to."""
 
     def __init__(self, model: str | None = None, dimension: int = 384, max_batch: int = 64) -> None:
-        self._model_name = model
-        self._dimension = dimension
-        self._loaded: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._model: Any = None
-        self._batcher = MicroBatcher(self._encode, max_batch=max_batch)
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        def load() -> EncodeFn:
+            loaded = load_model(model, dimension)
 
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    @property
-    def state(self) -> str:
-        if not self._loaded.done():
-            return "loading"
-        return "failed" if self._loaded.exception() is not None else "ready"
-
-    def start_loading(self) -> None:
-        """Begin loading in a daemon thread (a stuck load must never keep the process alive)."""
-        with self._lock:
-            if self._thread is None:
-                # RUNNING from now on: a waiter that is cancelled cannot cancel the load.
-                self._loaded.set_running_or_notify_cancel()
-                self._thread = threading.Thread(
-                    target=self._load, name="vault-embedder-load", daemon=True
+            def encode(texts: list[str]) -> npt.NDArray[np.float32]:
+                vectors = loaded.encode(
+                    texts,
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
                 )
-                self._thread.start()
+                return np.asarray(vectors, dtype=np.float32)
 
-    def _load(self) -> None:
-        try:
-            self._model = load_model(self._model_name, self._dimension)
-        except BaseException as exc:
-            log.error("%s", exc)
-            self._loaded.set_exception(
-                exc if isinstance(exc, EmbedderUnavailable) else EmbedderUnavailable(str(exc))
-            )
-        else:
-            self._loaded.set_result(self._model)
+            return encode
 
-    def _encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        vectors = self._model.encode(
-            texts,
-            batch_size=32,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-    async def wait_ready(self) -> None:
-        self.start_loading()
-        await asyncio.wrap_future(self._loaded)
-
-    async def embed(self, texts: Sequence[str]) -> list[Vector]:
-        await self.wait_ready()
-        return await self._batcher.embed(texts)
+        super().__init__(load, dimension, max_batch)

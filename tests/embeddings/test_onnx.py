@@ -1,0 +1,56 @@
+"""The default embedder (onnxruntime) against the reference (sentence-transformers, torch)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bench.corpus import documents
+from tests.conftest import MODEL_CACHE
+from vault_mcp.embeddings.onnx import OnnxEmbedder
+
+pytestmark = pytest.mark.model
+
+
+async def test_onnx_vectors_match_sentence_transformers_on_real_text(
+    real_embedder: Any, torch_embedder: Any
+) -> None:
+    docs = documents(300, libraries=False)
+    texts = [f"{d.title}\n\n{d.text}" for d in docs] + ["x " * 2000]  # one far past 256 tokens
+    fast = np.stack(await real_embedder.embed(texts))
+    reference = np.stack(await torch_embedder.embed(texts))
+    cosines = (fast * reference).sum(axis=1)
+    assert cosines.min() > 0.9999
+    fast_top = np.argsort(-(fast @ fast.T), axis=1)[:, 1:11]
+    ref_top = np.argsort(-(reference @ reference.T), axis=1)[:, 1:11]
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(fast_top, ref_top, strict=True)])
+    assert overlap >= 0.98
+
+
+async def test_single_texts_and_batches_embed_alike(real_embedder: Any) -> None:
+    texts = ["short", "a somewhat longer sentence about gardens", "mid length text here"]
+    together = np.stack(await real_embedder.embed(texts))
+    alone = np.stack([(await real_embedder.embed([t]))[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+async def test_a_second_start_reuses_the_export_and_is_quick(real_embedder: Any) -> None:
+    [export] = list(MODEL_CACHE.glob("*.onnx"))
+    stamp = export.stat().st_mtime_ns
+    started = time.perf_counter()
+    again = OnnxEmbedder(MODEL_CACHE)
+    await again.wait_ready()
+    assert export.stat().st_mtime_ns == stamp  # not exported again
+    assert time.perf_counter() - started < 10  # generous: the point is no torch import
+
+
+async def test_a_folder_without_a_model_fails_clearly(tmp_path: Path) -> None:
+    embedder = OnnxEmbedder(tmp_path / "cache", model=str(tmp_path))
+    with pytest.raises(Exception, match="not a local sentence-transformers model folder"):
+        await embedder.wait_ready()
+    assert embedder.state == "failed"
