@@ -18,6 +18,8 @@ from vault_mcp.errors import SchemaError, StorageUnavailable, VaultError
 from vault_mcp.service import Embedder, NoteService, OwnerId
 from vault_mcp.settings import Settings
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
@@ -39,9 +41,6 @@ _ADAPTER_MODULES = (
 def import_adapters() -> None:
     for name in _ADAPTER_MODULES:
         importlib.import_module(name)
-
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,9 +14,13 @@ MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the user does not exist, so that an unknown name costs as much time
-# as a wrong password and timing does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("not the password of any account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that an unknown name costs as much
+    time as a wrong password and timing does not reveal which accounts exist."""
+    return _hasher.hash("not the password of any account")
 
 
 def check_password_strength(password: str) -> None:
@@ -35,7 +41,7 @@ async def hash_password(password: str) -> str:
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
