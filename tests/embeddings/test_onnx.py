@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,17 @@ async def test_a_folder_without_a_model_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a local sentence-transformers model folder"):
         await embedder.wait_ready()
     assert embedder.state == "failed"
+
+
+async def test_auto_falls_back_to_sentence_transformers_when_onnx_cannot_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, torch_embedder: Any
+) -> None:
+    from vault_mcp.embeddings import _fastest_encoder
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # the export cannot create its folder under a file
+    encode = await asyncio.to_thread(_fastest_encoder, None, blocker / "models")
+    [fallback] = encode(["hello world"])
+    [reference] = await torch_embedder.embed(["hello world"])
+    assert float(fallback @ reference) > 0.9999
+    assert "using sentence-transformers" in caplog.text

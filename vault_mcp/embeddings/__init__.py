@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vault_mcp.service import Embedder
@@ -10,6 +11,9 @@ from vault_mcp.settings import Settings
 
 if TYPE_CHECKING:
     from vault_mcp.embeddings.background import BackgroundEmbedder
+    from vault_mcp.embeddings.batching import EncodeFn
+
+log = logging.getLogger(__name__)
 
 # Every embedder must fit the schema's `vector(384)` column.
 DIMENSION = 384
@@ -22,19 +26,33 @@ def create_embedder(settings: Settings) -> Embedder:
         from vault_mcp.embeddings.hashing import HashingEmbedder
 
         return HashingEmbedder(DIMENSION)
+    cache = settings.model_cache or settings.data_dir / "models"
+    model = settings.embedding_model
     embedder: BackgroundEmbedder
-    if settings.embedder == "onnx" or (settings.embedder == "auto" and _have_onnxruntime()):
+    if settings.embedder == "onnx":
         from vault_mcp.embeddings.onnx import OnnxEmbedder
 
-        cache = settings.model_cache or settings.data_dir / "models"
-        embedder = OnnxEmbedder(cache, settings.embedding_model, DIMENSION)
-    else:
+        embedder = OnnxEmbedder(cache, model, DIMENSION)
+    elif settings.embedder == "sentence-transformers":
         from vault_mcp.embeddings.sentence_transformer import SentenceTransformerEmbedder
 
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, DIMENSION)
+        embedder = SentenceTransformerEmbedder(model, DIMENSION)
+    else:
+        from vault_mcp.embeddings.background import BackgroundEmbedder
+
+        embedder = BackgroundEmbedder(lambda: _fastest_encoder(model, cache), DIMENSION)
     embedder.start_loading()
     return embedder
 
 
-def _have_onnxruntime() -> bool:
-    return importlib.util.find_spec("onnxruntime") is not None
+def _fastest_encoder(model: str | None, cache: Path) -> EncodeFn:
+    """onnxruntime if it works here, else sentence-transformers: same vectors either way."""
+    try:
+        from vault_mcp.embeddings.onnx import load_onnx
+
+        return load_onnx(model, cache, DIMENSION)
+    except Exception as exc:
+        log.warning("the onnxruntime path is unavailable (%s); using sentence-transformers", exc)
+    from vault_mcp.embeddings.sentence_transformer import load_encoder
+
+    return load_encoder(model, DIMENSION)

@@ -63,23 +63,25 @@ def load_model(model: str | None, expected_dimension: int) -> Any:
     return loaded
 
 
+def load_encoder(model: str | None, dimension: int) -> EncodeFn:
+    """The blocking encode function of the sentence-transformers model."""
+    loaded = load_model(model, dimension)
+
+    def encode(texts: list[str]) -> npt.NDArray[np.float32]:
+        vectors = loaded.encode(
+            texts,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    return encode
+
+
 class SentenceTransformerEmbedder(BackgroundEmbedder):
     """Embeds with sentence-transformers (torch); the reference the faster paths are held to."""
 
     def __init__(self, model: str | None = None, dimension: int = 384, max_batch: int = 64) -> None:
-        def load() -> EncodeFn:
-            loaded = load_model(model, dimension)
-
-            def encode(texts: list[str]) -> npt.NDArray[np.float32]:
-                vectors = loaded.encode(
-                    texts,
-                    batch_size=32,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                return np.asarray(vectors, dtype=np.float32)
-
-            return encode
-
-        super().__init__(load, dimension, max_batch)
+        super().__init__(lambda: load_encoder(model, dimension), dimension, max_batch)
