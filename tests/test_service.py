@@ -188,3 +188,14 @@ async def test_filtered_search_returns_the_exact_top_k_even_when_the_filter_is_s
         exact_scores([n for n in mine if n.tags], 10), abs=1e-5
     )
     assert all("x" in h.note.tags for h in tagged)
+
+
+async def test_create_many_validates_all_before_writing_any(services: Services) -> None:
+    notes, owner = services.notes, services.owner
+    with pytest.raises(InvalidInput, match="content is empty"):
+        await notes.create_many(owner, [("ok", "fine", []), ("bad", "  ", [])])
+    assert (await notes.list(owner)).notes == ()
+    assert await notes.create_many(owner, [("a", "one", ["t"]), ("b", "two", [])]) == 2
+    assert await notes.create_many(owner, [("a", "one", ["t"]), ("c", "three", [])]) == 1
+    [hit] = await notes.search(owner, "three", limit=1)
+    assert hit.note.title == "c"

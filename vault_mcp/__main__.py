@@ -136,6 +136,21 @@ def run_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_import(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vault_mcp.importer import import_notes
+
+    report = asyncio.run(import_notes(settings, Path(args.path), args.user, args.tag))
+    for reason in report.skipped:
+        print(f"skipped {reason}", file=sys.stderr)
+    print(
+        f"imported {report.written} note(s) from {report.found} file(s); "
+        f"{report.duplicates} already in the vault, {len(report.skipped)} skipped"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vault-mcp", description="A personal knowledge vault for AI assistants (MCP server)."
@@ -149,6 +164,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or $PORT)")
     commands.add_parser("stdio", help="serve MCP over stdin/stdout (Claude Desktop)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    bring = commands.add_parser(
+        "import", help="import a folder of Markdown/text files as notes (title: first heading)"
+    )
+    bring.add_argument("path", help="a folder (searched recursively) or a single file")
+    bring.add_argument("--user", help="the account that will own the notes (default: $VAULT_USER)")
+    bring.add_argument("--tag", action="append", default=[], help="tag every note (repeatable)")
     smoke = commands.add_parser(
         "smoke", help="check a deployment end to end: health, login, notes, search, MCP"
     )
@@ -197,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(settings)
         if args.command == "user":
             return run_user(settings, args)
+        if args.command == "import":
+            return run_import(settings, args)
         if args.command == "smoke":
             from vault_mcp import smoke as smoke_check
 

@@ -54,6 +54,12 @@ class NoteRepository(Protocol):
 
     async def insert(self, owner: OwnerId, draft: NoteDraft, embedding: Vector) -> Note: ...
 
+    async def insert_new(
+        self, owner: OwnerId, drafts: Sequence[NoteDraft], embeddings: Sequence[Vector]
+    ) -> int:
+        """Insert in one transaction, skipping drafts identical to a stored note; the count."""
+        ...
+
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None: ...
 
     async def update(
@@ -97,6 +103,28 @@ class NoteService:
         )
         [embedding] = await self._embedder.embed([draft.embedding_text])
         return await self._repository.insert(owner, draft, embedding)
+
+    async def create_many(
+        self, owner: OwnerId, notes: Sequence[tuple[str, str, Sequence[str]]]
+    ) -> int:
+        """Bulk create (title, content, tags) triples with batched embedding and inserts.
+
+        All are validated before anything is written; a note identical (same title and
+        content) to one the owner already has is skipped, so re-running an import is safe.
+        Returns how many were written.
+        """
+        drafts = [
+            NoteDraft(
+                title=validate_title(title),
+                content=validate_content(content, self._limits),
+                tags=validate_tags(tuple(tags)),
+            )
+            for title, content, tags in notes
+        ]
+        if not drafts:
+            return 0
+        embeddings = await self._embedder.embed([d.embedding_text for d in drafts])
+        return await self._repository.insert_new(owner, drafts, embeddings)
 
     async def get(self, owner: OwnerId, note_id: str) -> Note:
         parsed = parse_note_id(note_id)

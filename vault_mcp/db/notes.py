@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,12 @@ _INSERT = f"""
 INSERT INTO notes (owner_id, title, content, tags, embedding)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING {_COLUMNS}
+"""
+_INSERT_NEW = """
+INSERT INTO notes (owner_id, title, content, tags, embedding)
+SELECT $1, $2, $3, $4, $5
+WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
+RETURNING true
 """
 _GET = f"SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2"
 
@@ -114,6 +120,23 @@ class PgNoteRepository:
                 _INSERT, owner, draft.title, draft.content, list(draft.tags), embedding
             )
         return _note(row)
+
+    async def insert_new(
+        self, owner: OwnerId, drafts: Sequence[NoteDraft], embeddings: Sequence[Vector]
+    ) -> int:
+        rows = [
+            (owner, d.title, d.content, list(d.tags), e)
+            for d, e in zip(drafts, embeddings, strict=True)
+        ]
+        written = 0
+        with storage_errors():
+            async with self._pool.acquire() as conn, conn.transaction():
+                # Per owner: two imports at once cannot both pass the NOT EXISTS check.
+                await conn.execute("SELECT pg_advisory_xact_lock(7, ($1 % 2147483647)::int)", owner)
+                statement = await conn.prepare(_INSERT_NEW)
+                for row in rows:
+                    written += bool(await statement.fetchval(*row))
+        return written
 
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
         with storage_errors():
