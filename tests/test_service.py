@@ -8,7 +8,6 @@ import uuid
 import numpy as np
 import pytest
 
-from vault_mcp.db.users import ensure_user
 from vault_mcp.errors import InvalidInput, NotFound
 from vault_mcp.runtime import Services
 
@@ -126,7 +125,7 @@ async def test_a_malformed_cursor_is_refused_clearly(services: Services) -> None
 
 async def test_no_owner_sees_another_owners_notes(services: Services) -> None:
     notes = services.notes
-    alice, bob = services.owner, await ensure_user(services.pool, "bob")
+    alice, bob = services.owner, await services.users.ensure("bob")
     secret = await notes.create(alice, "Alice's diary", "dear diary, the fox")
     with pytest.raises(NotFound):
         await notes.get(bob, str(secret.id))
@@ -144,7 +143,7 @@ async def test_filtered_search_returns_the_exact_top_k_even_when_the_filter_is_s
 ) -> None:
     """pgvector 0.6 filters HNSW candidates after the scan; a small owner must still get k hits."""
     pool, embedder = services.pool, services.embedder
-    big = await ensure_user(pool, "big")
+    big = await services.users.ensure("big")
     [query] = await embedder.embed(["shared text word3"])
     # Another owner's notes crowd the query's neighbourhood, so the index's candidates are theirs.
     rng = np.random.default_rng(7)

@@ -93,14 +93,17 @@ class NoteService:
         self._update_locks: weakref.WeakValueDictionary[tuple[OwnerId, uuid.UUID], asyncio.Lock]
         self._update_locks = weakref.WeakValueDictionary()
 
-    async def create(
-        self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
-    ) -> Note:
-        draft = NoteDraft(
+    def _draft(self, title: str, content: str, tags: Sequence[str]) -> NoteDraft:
+        return NoteDraft(
             title=validate_title(title),
             content=validate_content(content, self._limits),
             tags=validate_tags(tuple(tags)),
         )
+
+    async def create(
+        self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
+    ) -> Note:
+        draft = self._draft(title, content, tags)
         [embedding] = await self._embedder.embed([draft.embedding_text])
         return await self._repository.insert(owner, draft, embedding)
 
@@ -113,14 +116,7 @@ class NoteService:
         content) to one the owner already has is skipped, so re-running an import is safe.
         Returns how many were written.
         """
-        drafts = [
-            NoteDraft(
-                title=validate_title(title),
-                content=validate_content(content, self._limits),
-                tags=validate_tags(tuple(tags)),
-            )
-            for title, content, tags in notes
-        ]
+        drafts = [self._draft(title, content, tags) for title, content, tags in notes]
         if not drafts:
             return 0
         embeddings = await self._embedder.embed([d.embedding_text for d in drafts])

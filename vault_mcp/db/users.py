@@ -112,7 +112,3 @@ class PgUserRepository:
     async def any_can_log_in(self) -> bool:
         with storage_errors():
             return bool(await self._pool.fetchval(_ANY_LOGIN))
-
-
-async def ensure_user(pool: Pool, username: str) -> int:
-    return await PgUserRepository(pool).ensure(username)

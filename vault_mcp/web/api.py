@@ -12,8 +12,9 @@ from starlette.routing import Match, Route
 
 from vault_mcp.domain import Note, SearchHit
 from vault_mcp.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
-from vault_mcp.runtime import Services, ServicesHandle
+from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteOut, SearchResult
+from vault_mcp.web.context import services_of
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.openapi import openapi_document
 
@@ -48,11 +49,6 @@ class NotePatchBody(_Body):
     tags: list[str] | None = None
 
 
-async def _services(request: Request) -> Services:
-    handle: ServicesHandle = request.app.state.services
-    return await handle.get()
-
-
 async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -80,7 +76,7 @@ async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
 
 async def _user(request: Request) -> tuple[Services, int]:
     """The services and the user of the request's bearer token."""
-    services = await _services(request)
+    services = await services_of(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("sign in first: send `Authorization: Bearer <access token>`")
@@ -112,21 +108,21 @@ def _int_param(request: Request, name: str, default: int) -> int:
 
 
 async def login(request: Request) -> Response:
-    services = await _services(request)
+    services = await services_of(request)
     body = await _parse(request, LoginBody, _BODY_SLACK)
     pair = await services.auth.login(body.username, body.password, _client_address(request))
     return JSONResponse(pair.__dict__, headers={"Cache-Control": "no-store"})
 
 
 async def refresh(request: Request) -> Response:
-    services = await _services(request)
+    services = await services_of(request)
     body = await _parse(request, RefreshBody, _BODY_SLACK)
     pair = await services.auth.refresh(body.refresh_token)
     return JSONResponse(pair.__dict__, headers={"Cache-Control": "no-store"})
 
 
 async def logout(request: Request) -> Response:
-    services = await _services(request)
+    services = await services_of(request)
     body = await _parse(request, RefreshBody, _BODY_SLACK)
     await services.auth.logout(body.refresh_token)
     return Response(status_code=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from vault_mcp.runtime import ServicesHandle
+from vault_mcp.web.context import handle_of
 
 
 async def live(request: Request) -> JSONResponse:
@@ -13,7 +13,7 @@ async def live(request: Request) -> JSONResponse:
 
 
 async def health(request: Request) -> JSONResponse:
-    handle: ServicesHandle = request.app.state.services
+    handle = handle_of(request)
     embedder = handle.embedder_state
     if handle.state != "ready":
         # Still starting (or failed to start): not ready to serve notes yet.

@@ -20,17 +20,13 @@ from vault_mcp.errors import (
     Unauthorized,
     VaultError,
 )
-from vault_mcp.runtime import Services, ServicesHandle
+from vault_mcp.runtime import Services
 from vault_mcp.web import session
+from vault_mcp.web.context import services_of
 from vault_mcp.web.errors import status_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
-
-
-async def _services(request: Request) -> Services:
-    handle: ServicesHandle = request.app.state.services
-    return await handle.get()
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -74,7 +70,7 @@ def _tags(text: str) -> list[str]:
 
 
 async def _signed_in(request: Request) -> tuple[Services, int, str] | None:
-    services = await _services(request)
+    services = await services_of(request)
     user_id = await session.session_user(request, services)
     if user_id is None:
         return None
@@ -90,7 +86,7 @@ async def login_page(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return _render(request, "login.html", next=next_path)
-    services = await _services(request)
+    services = await services_of(request)
     try:
         form = await _form(request)
         username = _text(form, "username")
@@ -107,7 +103,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    services = await _services(request)
+    services = await services_of(request)
     await _form(request)
     token = request.cookies.get(session.SESSION_COOKIE)
     if token:
