@@ -58,3 +58,12 @@ class SchemaError(VaultError):
 
 class EmbedderUnavailable(VaultError):
     """The embedding model could not be loaded."""
+
+
+class OAuthError(VaultError):
+    """An OAuth protocol error: `error` is the code on the wire (RFC 6749 §4.1.2.1, §5.2)."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.status = status

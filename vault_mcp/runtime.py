@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -20,7 +21,11 @@ from vault_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How long an OAuth authorization code lives: enough for a client to redeem it, no more.
+CODE_TTL = timedelta(seconds=60)
+
 if TYPE_CHECKING:
+    from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
     from vault_mcp.db.users import PgUserRepository
@@ -35,6 +40,7 @@ _ADAPTER_MODULES = (
     "vault_mcp.db.users",
     "vault_mcp.embeddings",
     "vault_mcp.auth.service",
+    "vault_mcp.auth.oauth",
 )
 
 
@@ -50,6 +56,7 @@ class Services:
     notes: NoteService
     users: PgUserRepository
     auth: AuthService
+    oauth: OAuthServer
     # The account a local process (stdio) acts as; None over HTTP, where every request
     # must carry a token naming its user.
     owner: OwnerId | None
@@ -135,10 +142,15 @@ async def open_services(
     HTTP it is False. `jwt_secret`: the signing key; None means a key for this process only
     (fine where no token outlives the process).
     """
+    from vault_mcp.auth.cimd import ClientMetadataFetcher
+    from vault_mcp.auth.clients import ClientRegistry
+    from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.auth.throttle import LoginThrottle
     from vault_mcp.auth.tokens import AccessTokenIssuer
     from vault_mcp.db.notes import PgNoteRepository
+    from vault_mcp.db.oauth import PgClientStore, PgCodeStore
+    from vault_mcp.db.personal_tokens import PgPersonalTokenStore
     from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
     from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
@@ -163,8 +175,20 @@ async def open_services(
                 ttl=settings.access_ttl,
             ),
             LoginThrottle(),
+            PgPersonalTokenStore(pool),
         )
-        yield Services(notes, users, auth, owner, embedder, pool, base_url)
+        oauth = OAuthServer(
+            ClientRegistry(
+                PgClientStore(pool),
+                ClientMetadataFetcher(allow_private_addresses=settings.oauth_cimd_allow_private),
+                settings.redirect_allowlist,
+            ),
+            PgCodeStore(pool, CODE_TTL),
+            auth,
+            issuer=base_url,
+            resource=f"{base_url}/mcp",
+        )
+        yield Services(notes, users, auth, oauth, owner, embedder, pool, base_url)
 
 
 class ServicesHandle:

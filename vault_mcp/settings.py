@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         validation_alias=_env("VAULT_ADMIN_PASSWORD"),
         description="If set and no account can log in yet, `serve` creates `admin` with it.",
     )
+    oauth_redirect_allowlist: str = Field(
+        default="",
+        description="comma-separated redirect URIs OAuth clients may register; empty: any "
+        "https or loopback URI",
+        validation_alias=_env("VAULT_OAUTH_REDIRECT_ALLOWLIST"),
+    )
+    oauth_cimd_allow_private: bool = Field(
+        default=False,
+        description="fetch client metadata documents from private addresses too (a LAN setup)",
+        validation_alias=_env("VAULT_OAUTH_CIMD_ALLOW_PRIVATE"),
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         validation_alias=_env("VAULT_MIGRATE_ON_START"),
@@ -104,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def refresh_ttl(self) -> timedelta:
         return parse_duration(self.jwt_refresh_expiry)
+
+    @property
+    def redirect_allowlist(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in self.oauth_redirect_allowlist.split(",") if u.strip())
 
     @property
     def embedded(self) -> bool:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from vault_mcp.auth.passwords import verify_password
 from vault_mcp.auth.throttle import LoginThrottle
 from vault_mcp.auth.tokens import AccessClaims, AccessTokenIssuer
-from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+from vault_mcp.db.personal_tokens import PgPersonalTokenStore, is_personal_token
+from vault_mcp.db.refresh_tokens import Grant, PgRefreshTokenStore
 from vault_mcp.db.users import PgUserRepository
 from vault_mcp.errors import TooManyAttempts, Unauthorized
 
@@ -21,6 +22,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "bearer"
+    scope: str = ""
 
 
 class AuthService:
@@ -30,10 +32,12 @@ class AuthService:
         refresh_tokens: PgRefreshTokenStore,
         access_tokens: AccessTokenIssuer,
         throttle: LoginThrottle,
+        personal_tokens: PgPersonalTokenStore,
     ) -> None:
         self.users = users
         self.refresh_tokens = refresh_tokens
         self.access_tokens = access_tokens
+        self.personal_tokens = personal_tokens
         self._throttle = throttle
 
     async def check_credentials(self, username: str, password: str, address: str) -> int:
@@ -51,24 +55,39 @@ class AuthService:
 
     async def login(self, username: str, password: str, address: str) -> TokenPair:
         user_id = await self.check_credentials(username, password, address)
-        return await self._pair(user_id, await self.refresh_tokens.issue(user_id))
+        refresh_token, grant = await self.refresh_tokens.issue(user_id)
+        return self.pair(grant, refresh_token)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        user_id, rotated = await self.refresh_tokens.rotate(refresh_token)
-        if await self.users.by_id(user_id) is None:
+        rotated, grant = await self.refresh_tokens.rotate(refresh_token)
+        if await self.users.by_id(grant.user_id) is None:
             raise Unauthorized("the account no longer exists")
-        return await self._pair(user_id, rotated)
+        return self.pair(grant, rotated)
 
     async def logout(self, refresh_token: str) -> None:
         await self.refresh_tokens.revoke(refresh_token)
 
-    async def authenticate(self, access_token: str) -> AccessClaims:
-        """Claims of a valid token whose account still exists; Unauthorized otherwise."""
-        claims = self.access_tokens.verify(access_token)
-        if await self.users.by_id(claims.user_id) is None:
-            raise Unauthorized("the account of this token no longer exists")
+    async def authenticate(self, token: str) -> AccessClaims:
+        """Claims of a valid access or personal token whose account and sign-in still stand."""
+        if is_personal_token(token):
+            holder = await self.personal_tokens.holder(token)
+            if holder is None:
+                raise Unauthorized("the personal access token is not valid, revoked or expired")
+            expires = None if holder.expires_at is None else int(holder.expires_at.timestamp())
+            return AccessClaims(holder.user_id, holder.scopes, expires, str(holder.token_id))
+        claims = self.access_tokens.verify(token)
+        if not await self.refresh_tokens.access_allowed(claims.user_id, claims.family_id):
+            raise Unauthorized(
+                "the account of this token no longer exists, or its sign-in was revoked"
+            )
         return claims
 
-    async def _pair(self, user_id: int, refresh_token: str) -> TokenPair:
-        access, lifetime = self.access_tokens.issue(user_id)
-        return TokenPair(access, refresh_token, lifetime)
+    def pair(
+        self, grant: Grant, refresh_token: str, scopes: tuple[str, ...] | None = None
+    ) -> TokenPair:
+        """An access token for `grant` (narrowed to `scopes` if given) beside its refresh token."""
+        scopes = grant.scopes if scopes is None else scopes
+        access, lifetime = self.access_tokens.issue(
+            grant.user_id, scopes, family_id=grant.family_id, client_id=grant.client_id
+        )
+        return TokenPair(access, refresh_token, lifetime, scope=" ".join(scopes))

@@ -23,7 +23,7 @@ class VaultTokenVerifier:
             return None
         return AccessToken(
             token=token,
-            client_id="vault-mcp",
+            client_id=claims.client_id or "vault-mcp",
             scopes=list(claims.scopes),
             expires_at=claims.expires_at,
             resource=self._resource,

@@ -10,7 +10,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from vault_mcp.errors import Unauthorized, VaultError
+from vault_mcp.errors import Forbidden, Unauthorized, VaultError
 from vault_mcp.service import OwnerId
 
 if TYPE_CHECKING:
@@ -24,11 +24,17 @@ class ServicesProvider(Protocol):
 ToolContext = Context[ServicesProvider, Any]
 
 
-async def services_of(ctx: ToolContext) -> tuple[Services, OwnerId]:
-    """The services, and the owner the call acts for: the token's user, else VAULT_USER."""
+async def services_of(ctx: ToolContext, scope: str) -> tuple[Services, OwnerId]:
+    """The services, and the owner the call acts for: the token's user, else VAULT_USER.
+
+    Over HTTP the token must carry `scope` (the HTTP gate refuses earlier with a 403; this is
+    the second lock). Over stdio there is no token: the local user may do everything.
+    """
     services = await ctx.request_context.lifespan_context.get()
     token = get_access_token()
     if token is not None and token.subject is not None:
+        if scope not in token.scopes:
+            raise Forbidden(f"this access token does not carry the {scope} scope")
         return services, int(token.subject)
     if services.owner is None:  # HTTP without a token never reaches a tool; refuse anyway
         raise Unauthorized("this call carries no access token")

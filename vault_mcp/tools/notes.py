@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from vault_mcp.auth.scopes import READ, WRITE
 from vault_mcp.domain import MAX_LIMIT, MAX_TAGS
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
 from vault_mcp.tools.models import DeletedNote, NoteList, NoteOut
@@ -29,7 +30,7 @@ async def create_note(
     Returns the stored note with its id.
     """
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, WRITE)
         note = await services.notes.create(owner, title, content, tags or [])
         return NoteOut.of(note, services.note_url(note.id))
 
@@ -37,7 +38,7 @@ async def create_note(
 async def read_note(ctx: ToolContext, id: NoteId) -> NoteOut:
     """Read one note in full by its id."""
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, READ)
         note = await services.notes.get(owner, id)
         return NoteOut.of(note, services.note_url(note.id))
 
@@ -58,7 +59,7 @@ async def update_note(
     New content replaces the old text entirely (read the note first to edit part of it).
     """
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, WRITE)
         note = await services.notes.update(owner, id, title=title, content=content, tags=tags)
         return NoteOut.of(note, services.note_url(note.id))
 
@@ -66,7 +67,7 @@ async def update_note(
 async def delete_note(ctx: ToolContext, id: NoteId) -> DeletedNote:
     """Delete a note permanently. Only do this when the user asks for it."""
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, WRITE)
         deleted = await services.notes.delete(owner, id)
         return DeletedNote(id=str(deleted))
 
@@ -86,7 +87,7 @@ async def list_notes(
     To find notes about something, use search_notes instead.
     """
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, READ)
         page = await services.notes.list(owner, limit=limit, cursor=cursor, tag=tag)
         return NoteList(
             notes=[NoteOut.of(n, services.note_url(n.id)) for n in page.notes],

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from vault_mcp.auth.scopes import READ
 from vault_mcp.domain import MAX_LIMIT
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
 from vault_mcp.tools.models import Document, DocumentRef, DocumentRefs, SearchResult, SearchResults
@@ -34,7 +35,7 @@ async def search_notes(
     snippet; use read_note for the full text.
     """
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, READ)
         hits = await services.notes.search(owner, query, limit=limit, tags=tags or [])
         return SearchResults(
             results=[SearchResult.of(h, services.note_url(h.note.id)) for h in hits]
@@ -47,7 +48,7 @@ async def search(ctx: ToolContext, query: Query) -> DocumentRefs:
     Use fetch with a result's id to read the whole note.
     """
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, READ)
         hits = await services.notes.search(owner, query, limit=CHATGPT_RESULTS)
         return DocumentRefs(
             results=[
@@ -63,7 +64,7 @@ async def fetch(
 ) -> Document:
     """Fetch one of the user's notes in full by the id that search returned."""
     with tool_errors():
-        services, owner = await services_of(ctx)
+        services, owner = await services_of(ctx, READ)
         note = await services.notes.get(owner, id)
         return Document(
             id=str(note.id),

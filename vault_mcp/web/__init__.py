@@ -22,13 +22,14 @@ from starlette.staticfiles import StaticFiles
 
 from vault_mcp.auth.secret import load_or_create_secret
 from vault_mcp.auth.verifier import VaultTokenVerifier
-from vault_mcp.errors import VaultError
+from vault_mcp.errors import OAuthError, VaultError
 from vault_mcp.runtime import ServicesHandle
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.web import api, errors, health, views
+from vault_mcp.web import api, errors, health, oauth, views
+from vault_mcp.web.scope_gate import guard_mcp_route
 from vault_mcp.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 async def _vault_error(request: Request, exc: Exception) -> Response:
     """JSON for the API, a page for the web view."""
     assert isinstance(exc, VaultError)
-    if request.url.path.startswith("/api/"):
+    if isinstance(exc, OAuthError):
+        return oauth.oauth_error(exc)
+    if request.url.path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/oauth/register")):
         return errors.vault_error_response(exc)
     return await views.page_error(request, exc)
 
@@ -104,6 +107,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         transport_security=transport_security(settings),
         host=settings.host,
     )
+    guard_mcp_route(mcp_app, "/mcp", f"{base_url}/.well-known/oauth-protected-resource/mcp")
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -118,6 +122,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             Route("/health", health.health),
             Route("/health/live", health.live),
             *api.routes,
+            *oauth.routes,
             *views.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"

@@ -29,7 +29,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("user", None)
     response = templates.TemplateResponse(
         request, name, {"csrf_token": session.csrf_token(request), **context}, status_code=status
@@ -48,12 +48,14 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def to_login(request: Request, target: str | None = None) -> Response:
+    """To the sign-in page, coming back to `target` (default: this page) afterwards."""
+    if target is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
-async def _form(request: Request) -> FormData:
+async def form_with_csrf(request: Request) -> FormData:
     form = await request.form()
     if not session.csrf_ok(request, form.get(session.CSRF_FIELD)):
         raise Forbidden("the form has expired or did not come from this site; reload the page")
@@ -69,7 +71,7 @@ def _tags(text: str) -> list[str]:
     return [t for t in (part.strip() for part in text.split(",")) if t]
 
 
-async def _signed_in(request: Request) -> tuple[Services, int, str] | None:
+async def signed_in(request: Request) -> tuple[Services, int, str] | None:
     services = await services_of(request)
     user_id = await session.session_user(request, services)
     if user_id is None:
@@ -85,17 +87,17 @@ async def home(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
-        return _render(request, "login.html", next=next_path)
+        return render(request, "login.html", next=next_path)
     services = await services_of(request)
     try:
-        form = await _form(request)
+        form = await form_with_csrf(request)
         username = _text(form, "username")
         address = request.client.host if request.client else "unknown"
         user_id = await services.auth.check_credentials(username, _text(form, "password"), address)
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
-        return _render(request, "login.html", status, error=exc.message, next=next_path)
-    token = await services.auth.refresh_tokens.issue(user_id)
+        return render(request, "login.html", status, error=exc.message, next=next_path)
+    token, _ = await services.auth.refresh_tokens.issue(user_id)
     response = RedirectResponse(next_path, status_code=303)
     max_age = int(request.app.state.settings.refresh_ttl.total_seconds())
     session.start_session(request, response, token, max_age)
@@ -104,7 +106,7 @@ async def login_page(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     services = await services_of(request)
-    await _form(request)
+    await form_with_csrf(request)
     token = request.cookies.get(session.SESSION_COOKIE)
     if token:
         await services.auth.refresh_tokens.revoke(token)
@@ -114,14 +116,14 @@ async def logout(request: Request) -> Response:
 
 
 async def notes_page(request: Request) -> Response:
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _to_login(request)
-    services, user_id, username = signed_in
+    person = await signed_in(request)
+    if person is None:
+        return to_login(request)
+    services, user_id, username = person
     context: dict[str, Any] = {"user": username, "query": "", "error": None, "draft": {}}
     status = 200
     if request.method == "POST":
-        form = await _form(request)
+        form = await form_with_csrf(request)
         draft = {k: _text(form, k) for k in ("title", "content", "tags")}
         try:
             note = await services.notes.create(
@@ -140,19 +142,19 @@ async def notes_page(request: Request) -> Response:
             user_id, limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
         )
         context.update(notes=page.notes, next_cursor=page.next_cursor)
-    return _render(request, "notes.html", status, **context)
+    return render(request, "notes.html", status, **context)
 
 
 async def note_page(request: Request) -> Response:
-    signed_in = await _signed_in(request)
-    if signed_in is None:
-        return _to_login(request)
-    services, user_id, username = signed_in
+    person = await signed_in(request)
+    if person is None:
+        return to_login(request)
+    services, user_id, username = person
     note_id = request.path_params["note_id"]
     error, status = None, 200
     try:
         if request.method == "POST":
-            form = await _form(request)
+            form = await form_with_csrf(request)
             if request.url.path.endswith("/delete"):
                 await services.notes.delete(user_id, note_id)
                 return RedirectResponse("/notes", status_code=303)
@@ -169,13 +171,13 @@ async def note_page(request: Request) -> Response:
                 error, status = exc.message, 422
         note = await services.notes.get(user_id, note_id)
     except (NotFound, InvalidInput) as exc:
-        return _render(request, "error.html", 404, user=username, message=exc.message)
-    return _render(request, "note.html", status, user=username, note=note, error=error)
+        return render(request, "error.html", 404, user=username, message=exc.message)
+    return render(request, "note.html", status, user=username, note=note, error=error)
 
 
 async def page_error(request: Request, exc: VaultError) -> Response:
     status, _ = status_of(exc)
-    return _render(request, "error.html", status, message=exc.message)
+    return render(request, "error.html", status, message=exc.message)
 
 
 routes = [

@@ -1,0 +1,62 @@
+"""Which redirect URIs a client may register, and whether a requested one matches (RFC 8252)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from vault_mcp.errors import OAuthError
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+MAX_URI_LENGTH = 2000
+
+
+def _is_loopback_http(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
+    """`uri` if a client may register it: https, or http on a loopback address (RFC 8252 §7.3),
+    absolute, without a fragment; and on the operator's allow-list when there is one."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
+        raise OAuthError("invalid_redirect_uri", "each redirect URI must be a non-empty string")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not a valid URL") from None
+    if parts.fragment or "#" in uri:
+        raise OAuthError("invalid_redirect_uri", f"{uri!r}: a redirect URI has no fragment")
+    if not parts.hostname:
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not an absolute URL")
+    if parts.scheme != "https" and not _is_loopback_http(uri):
+        raise OAuthError(
+            "invalid_redirect_uri",
+            f"{uri!r}: redirect URIs must use https, or http on a loopback address",
+        )
+    allowed = list(allowlist)
+    if allowed and not redirect_matches(allowed, uri):
+        raise OAuthError(
+            "invalid_redirect_uri",
+            f"{uri!r} is not among the redirect URIs this server's operator allows",
+        )
+    return uri
+
+
+def redirect_matches(registered: Iterable[str], requested: str) -> bool:
+    """Exact match; for loopback http URIs any port, since native apps pick one at run time."""
+    if requested in registered:
+        return True
+    if not _is_loopback_http(requested):
+        return False
+    want = urlsplit(requested)
+    for uri in registered:
+        have = urlsplit(uri)
+        if _is_loopback_http(uri) and (have.hostname, have.path, have.query) == (
+            want.hostname,
+            want.path,
+            want.query,
+        ):
+            return True
+    return False
