@@ -136,6 +136,25 @@ def run_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_token(settings: Settings, args: argparse.Namespace) -> int:
+    from vault_mcp import tokens_cli
+
+    action = args.token_command
+    if action == "create":
+        token, about = asyncio.run(
+            tokens_cli.create(settings, args.user, args.name, args.scope, args.expires)
+        )
+        print(about, file=sys.stderr)
+        print(token)  # alone on stdout, so `TOKEN=$(vault-mcp token create …)` works
+        return 0
+    if action == "revoke":
+        message = asyncio.run(tokens_cli.revoke(settings, args.user, args.token))
+    else:
+        message = asyncio.run(tokens_cli.list_all(settings, args.user))
+    print(message)
+    return 0
+
+
 def run_import(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -191,6 +210,25 @@ def _parser() -> argparse.ArgumentParser:
     remove = user_commands.add_parser("delete", help="delete an account and its notes")
     remove.add_argument("name")
     remove.add_argument("--yes", action="store_true", help="do not ask before deleting notes")
+    token = commands.add_parser(
+        "token", help="manage personal access tokens (for scripts and CLI MCP clients)"
+    )
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    make = token_commands.add_parser("create", help="create a token (printed once)")
+    make.add_argument("--name", required=True, help="what the token is for, e.g. 'backup script'")
+    make.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=["notes:read", "notes:write"],
+        help="repeatable; default: both",
+    )
+    make.add_argument("--expires", help="lifetime such as 90d or 12h, or 'never' (the default)")
+    listing = token_commands.add_parser("list", help="list live tokens")
+    drop = token_commands.add_parser("revoke", help="revoke a token by name or id")
+    drop.add_argument("token", help="the token's name or id (see `token list`)")
+    for sub in (make, listing, drop):
+        sub.add_argument("--user", help="the account (default: the only one that can sign in)")
     return parser
 
 
@@ -220,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_user(settings, args)
         if args.command == "import":
             return run_import(settings, args)
+        if args.command == "token":
+            return run_token(settings, args)
         if args.command == "smoke":
             from vault_mcp import smoke as smoke_check
 
