@@ -68,3 +68,21 @@ def test_a_success_clears_the_accounts_failures() -> None:
     throttle.succeeded("bob")
     throttle.failed("bob", "a")
     assert throttle.retry_after("bob", "b") == 0
+
+
+async def test_every_tool_has_a_scope_that_matches_its_read_only_hint() -> None:
+    from contextlib import asynccontextmanager
+
+    from vault_mcp.auth.scopes import READ, TOOL_SCOPES, WRITE
+    from vault_mcp.tools import build_mcp_server
+
+    @asynccontextmanager
+    async def nothing(_: object):  # type: ignore[no-untyped-def]
+        yield None
+
+    server = build_mcp_server(nothing)
+    tools = await server.list_tools()
+    assert {t.name for t in tools} == set(TOOL_SCOPES)
+    for tool in tools:
+        read_only = tool.annotations is not None and bool(tool.annotations.read_only_hint)
+        assert TOOL_SCOPES[tool.name] == (READ if read_only else WRITE), tool.name

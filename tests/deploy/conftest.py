@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import PgCluster, create_database, drop_database, held
 from tests.e2e.conftest import add_user, free_port, running_serve, server_env
+from tests.https_server import self_signed_certificate
 
 REPO = Path(__file__).parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -48,32 +49,6 @@ def render_nginx_conf(prefix: Path, backend: int, http: int, https: int) -> str:
         assert old in conf, f"nginx.conf no longer contains {old!r}; update the test harness"
         conf = conf.replace(old, new)
     return conf
-
-
-def self_signed_certificate(prefix: Path) -> Path:
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-            str(prefix / "key.pem"),
-            "-out",
-            str(prefix / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return prefix / "cert.pem"
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -114,6 +114,7 @@ def _refusal_page(request: Request, exc: OAuthError) -> Response:
         request,
         "error.html",
         400,
+        title="Cannot connect",
         message=f"This connection request cannot be used: {exc.message}.",
     )
 

@@ -1,0 +1,73 @@
+"""A throw-away HTTPS server on loopback with a self-signed certificate (openssl)."""
+
+from __future__ import annotations
+
+import http.server
+import ssl
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# A route answers (status, headers, body).
+Handler = Callable[[], tuple[int, dict[str, str], bytes]]
+
+
+def self_signed_certificate(prefix: Path) -> Path:
+    """cert.pem and key.pem for localhost and 127.0.0.1 in `prefix`; the cert's path."""
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(prefix / "key.pem"),
+            "-out",
+            str(prefix / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return prefix / "cert.pem"
+
+
+@contextmanager
+def https_server(prefix: Path, routes: dict[str, Handler]) -> Iterator[str]:
+    """Serve `routes` (path → handler) over HTTPS; yields the base URL. Needs cert.pem and
+    key.pem in `prefix` (self_signed_certificate)."""
+
+    class Serve(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            handler = routes.get(self.path)
+            status, headers, body = handler() if handler else (404, {}, b"")
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Serve)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(prefix / "cert.pem", prefix / "key.pem")
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
