@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import subprocess
 
@@ -105,6 +106,44 @@ async def test_login_and_an_mcp_session_through_nginx(stack: Stack) -> None:
         found = await session.call_tool("search_notes", {"query": "tooth doctor visit"})
         assert found.structured_content["results"][0]["id"] == note["id"]
         assert (await session.call_tool("delete_note", {"id": note["id"]})).structured_content
+
+
+async def test_oauth_through_nginx_names_the_public_url_and_keeps_the_consent_csp(
+    stack: Stack,
+) -> None:
+    """Discovery is built from the public https URL, and nginx passes the consent page's own
+    CSP (its form must be allowed to redirect to the client's callback)."""
+    callback = "https://client.example/callback"
+    async with _client(stack) as http:
+        meta = (await http.get(f"{stack.https}/.well-known/oauth-authorization-server")).json()
+        assert meta["issuer"] == stack.https
+        assert meta["token_endpoint"] == f"{stack.https}/oauth/token"
+        client = await http.post(
+            f"{stack.https}/oauth/register",
+            json={"redirect_uris": [callback], "token_endpoint_auth_method": "none"},
+        )
+        assert client.status_code == 201, client.text
+        login = await http.get(f"{stack.https}/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert csrf is not None
+        signed_in = await http.post(
+            f"{stack.https}/login",
+            data={"username": USERNAME, "password": PASSWORD, "csrf_token": csrf.group(1)},
+        )
+        assert signed_in.status_code == 303
+        consent = await http.get(
+            f"{stack.https}/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client.json()["client_id"],
+                "redirect_uri": callback,
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                "code_challenge_method": "S256",
+            },
+        )
+    assert consent.status_code == 200, consent.text
+    [csp] = consent.headers.get_list("content-security-policy")
+    assert "form-action 'self' https://client.example;" in csp
 
 
 async def test_vault_mcp_smoke_passes_through_nginx(stack: Stack) -> None:
