@@ -1,4 +1,4 @@
-"""A large corpus of note-sized passages (20 to 120 words) of real text, embedded once and cached.
+"""Many short notes (passages of 15 to 40 words) of real text, embedded once and cached.
 
 The search-at-scale benchmark needs 100k+ notes. Whole docstrings run out near 21k on this
 machine, so notes here are paragraphs: of the docstrings in bench.corpus, then of the man pages
@@ -26,7 +26,7 @@ from bench.corpus import Document, documents
 
 CACHE = Path(__file__).parent / ".cache"
 MAN_ROOT = Path("/usr/share/man")
-MIN_WORDS, MAX_WORDS = 20, 120
+MIN_WORDS, MAX_WORDS = 15, 40
 
 _SPACES = re.compile(r"\s+")
 _ROFF_ESCAPE = re.compile(r"\\%|\\f[BIRP]|\\f\(..|\\\(..|\\[&|^e-]|\\s[+-]?\d")

@@ -88,6 +88,8 @@ def test_metadata_is_built_from_the_public_url(
         "http://example.com/callback",  # plain http off loopback
         "https://example.com/callback#frag",
         "javascript:alert(1)",
+        "https://a.example;script-src/cb",  # would smuggle a directive into the consent CSP
+        "https://user:pass@a.example/cb",
         "/relative",
         "",
     ],

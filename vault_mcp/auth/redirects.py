@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -9,6 +10,8 @@ from vault_mcp.errors import OAuthError
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 MAX_URI_LENGTH = 2000
+# A DNS name or an IP literal: the origin ends up in the consent page's CSP, so nothing else.
+_HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+$|^[0-9a-f:.]+$")
 
 
 def _is_loopback_http(uri: str) -> bool:
@@ -28,8 +31,10 @@ def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
         raise OAuthError("invalid_redirect_uri", f"{uri!r} is not a valid URL") from None
     if parts.fragment or "#" in uri:
         raise OAuthError("invalid_redirect_uri", f"{uri!r}: a redirect URI has no fragment")
-    if not parts.hostname:
-        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not an absolute URL")
+    if not parts.hostname or not _HOSTNAME.match(parts.hostname):
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not an absolute URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise OAuthError("invalid_redirect_uri", f"{uri!r}: a redirect URI has no credentials")
     if parts.scheme != "https" and not _is_loopback_http(uri):
         raise OAuthError(
             "invalid_redirect_uri",
@@ -42,6 +47,13 @@ def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
             f"{uri!r} is not among the redirect URIs this server's operator allows",
         )
     return uri
+
+
+def origin_of(uri: str) -> str:
+    """scheme://host[:port] of a redirect URI that passed check_redirect_uri."""
+    parts = urlsplit(uri)
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 def redirect_matches(registered: Iterable[str], requested: str) -> bool:

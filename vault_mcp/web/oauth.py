@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from vault_mcp.auth.oauth import AuthorizationRequest, RedirectedError
+from vault_mcp.auth.redirects import origin_of
 from vault_mcp.auth.scopes import ALL_SCOPES, READ, WRITE
 from vault_mcp.errors import OAuthError, PayloadTooLarge
 from vault_mcp.web.context import services_of
@@ -104,8 +105,7 @@ async def register(request: Request) -> Response:
 def _consent_policy(redirect_uri: str) -> str:
     """The page's CSP, letting its form's redirect reach the client's callback: browsers
     apply form-action to where a submitted form is redirected."""
-    parts = urlsplit(redirect_uri)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = origin_of(redirect_uri)
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
