@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import platform
@@ -27,10 +26,9 @@ import psutil
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from bench.corpus import Document, documents, first_sentence
+from bench.corpus import CACHE, Document, cached_corpus, documents, first_sentence
 
 HERE = Path(__file__).parent
-CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
 VAULT_MCP = str(Path(sys.executable).parent / "vault-mcp")
 
@@ -51,32 +49,22 @@ def machine() -> dict[str, Any]:
 
 
 def corpus_with_vectors(size: int) -> tuple[list[Document], np.ndarray]:
-    """`size` documents and their embeddings, from the cache when possible."""
-    CACHE.mkdir(exist_ok=True)
-    docs_file = CACHE / f"corpus-{size}.json"
-    if docs_file.exists():
-        docs = [Document(**d) for d in json.loads(docs_file.read_text())]
-    else:
-        print(f"collecting {size} docstrings (once)…", file=sys.stderr)
-        docs = documents(size)
-        docs_file.write_text(json.dumps([d.__dict__ for d in docs]))
-    key = hashlib.sha256("\n".join(d.title + d.text for d in docs).encode()).hexdigest()[:16]
-    vectors_file = CACHE / f"vectors-{key}.npy"
-    if vectors_file.exists():
-        return docs, np.load(vectors_file)
-    from vault_mcp.embeddings.sentence_transformer import load_model
+    """`size` docstrings and their embeddings, from the cache when possible."""
 
-    model = load_model(None, 384)
-    print(f"embedding {len(docs)} documents (once; cached afterwards)…", file=sys.stderr)
-    vectors = model.encode(
-        [f"{d.title}\n\n{d.text}" for d in docs],
-        batch_size=32,
-        normalize_embeddings=True,
-        show_progress_bar=True,
-        convert_to_numpy=True,
-    ).astype(np.float32)
-    np.save(vectors_file, vectors)
-    return docs, vectors
+    def encode(docs: list[Document]) -> np.ndarray:
+        from vault_mcp.embeddings.sentence_transformer import load_model
+
+        return np.asarray(
+            load_model(None, 384).encode(
+                [f"{d.title}\n\n{d.text}" for d in docs],
+                batch_size=32,
+                normalize_embeddings=True,
+                show_progress_bar=True,
+                convert_to_numpy=True,
+            )
+        )
+
+    return cached_corpus("corpus", size, documents, encode, vectors_name="vectors")
 
 
 def server_env(data_dir: Path) -> dict[str, str]:

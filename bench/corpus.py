@@ -6,13 +6,21 @@ environment: modules are walked in sorted order and documents de-duplicated.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
+import json
 import pkgutil
 import re
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CACHE = Path(__file__).parent / ".cache"
 
 # Standard-library packages first (the same on every machine with this Python), then large
 # installed libraries for bigger corpora.
@@ -176,3 +184,32 @@ def first_sentence(text: str) -> str:
     line = _SPACES.sub(" ", text.split("\n\n")[0]).strip()
     end = line.find(". ")
     return line if end == -1 else line[: end + 1]
+
+
+def cached_corpus(
+    name: str,
+    size: int,
+    collect: Callable[[int], list[Document]],
+    encode: Callable[[list[Document]], np.ndarray],
+    vectors_name: str,
+) -> tuple[list[Document], np.ndarray]:
+    """`size` documents and their vectors, collected and encoded once, then read from
+    bench/.cache (the vectors are keyed by the documents' text, so a changed corpus re-encodes)."""
+    CACHE.mkdir(exist_ok=True)
+    docs_file = CACHE / f"{name}-{size}.json"
+    if docs_file.exists():
+        docs = [Document(**d) for d in json.loads(docs_file.read_text())]
+    else:
+        print(f"collecting {size} {name} documents (once)…", file=sys.stderr)
+        docs = collect(size)
+        if len(docs) < size:
+            raise SystemExit(f"only {len(docs)} {name} documents on this machine; asked for {size}")
+        docs_file.write_text(json.dumps([d.__dict__ for d in docs]))
+    key = hashlib.sha256("\n".join(d.title + d.text for d in docs).encode()).hexdigest()[:16]
+    vectors_file = CACHE / f"{vectors_name}-{key}.npy"
+    if vectors_file.exists():
+        return docs, np.load(vectors_file)
+    print(f"embedding {len(docs)} documents (once; cached afterwards)…", file=sys.stderr)
+    vectors = np.asarray(encode(docs), dtype=np.float32)
+    np.save(vectors_file, vectors)
+    return docs, vectors

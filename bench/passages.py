@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
-import json
 import re
 import sys
 import time
@@ -22,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.corpus import Document, documents
+from bench.corpus import CACHE, Document, cached_corpus, documents
 
-CACHE = Path(__file__).parent / ".cache"
 MAN_ROOT = Path("/usr/share/man")
 MIN_WORDS, MAX_WORDS = 15, 40
 
@@ -93,23 +90,13 @@ def passages(limit: int) -> list[Document]:
 
 def passages_with_vectors(size: int) -> tuple[list[Document], np.ndarray]:
     """`size` passages and their unit vectors, from bench/.cache when possible."""
-    CACHE.mkdir(exist_ok=True)
-    docs_file = CACHE / f"passages-{size}.json"
-    if docs_file.exists():
-        docs = [Document(**d) for d in json.loads(docs_file.read_text())]
-    else:
-        print(f"collecting {size} passages (once)…", file=sys.stderr)
-        docs = passages(size)
-        if len(docs) < size:
-            raise SystemExit(f"only {len(docs)} passages on this machine; asked for {size}")
-        docs_file.write_text(json.dumps([d.__dict__ for d in docs]))
-    key = hashlib.sha256("\n".join(d.title + d.text for d in docs).encode()).hexdigest()[:16]
-    vectors_file = CACHE / f"passage-vectors-{key}.npy"
-    if vectors_file.exists():
-        return docs, np.load(vectors_file)
-    vectors = encode_with_progress([note_text(d) for d in docs])
-    np.save(vectors_file, vectors)
-    return docs, vectors
+    return cached_corpus(
+        "passages",
+        size,
+        passages,
+        lambda docs: encode_with_progress([note_text(d) for d in docs]),
+        vectors_name="passage-vectors",
+    )
 
 
 def note_text(doc: Document) -> str:
