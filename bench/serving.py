@@ -41,7 +41,7 @@ from bench.corpus import Document
 from bench.passages import note_text, passages_with_vectors
 
 USER, PASSWORD = "bench", "bench passphrase 1"
-CORPUS = 101_000  # the largest default size plus held-out queries and notes to create
+CORPUS = 101_200  # the largest default size plus held-out queries and notes to create
 
 
 async def load_notes(data_dir: Path, docs: list[Document], vectors: np.ndarray) -> dict[str, int]:

@@ -12,7 +12,7 @@ import pytest
 
 from bench.corpus import documents
 from tests.conftest import MODEL_CACHE
-from vault_mcp.embeddings.onnx import OnnxEmbedder
+from vault_mcp.embeddings.onnx import EXPORT_VERSION, OnnxEmbedder
 
 pytestmark = pytest.mark.model
 
@@ -41,7 +41,7 @@ async def test_single_texts_and_batches_embed_alike(real_embedder: Any) -> None:
 
 
 async def test_a_second_start_reuses_the_export_and_is_quick(real_embedder: Any) -> None:
-    [export] = list(MODEL_CACHE.glob("*.onnx"))
+    [export] = list(MODEL_CACHE.glob(f"*-{EXPORT_VERSION}.onnx"))
     stamp = export.stat().st_mtime_ns
     started = time.perf_counter()
     again = OnnxEmbedder(MODEL_CACHE)
