@@ -31,7 +31,9 @@ BUILDS = [(16, 64), (16, 128), (24, 128)]
 EF_SEARCH = [40, 64, 100, 160]
 
 
-async def sweep(notes: int, query_count: int) -> list[dict[str, Any]]:
+async def sweep(
+    notes: int, query_count: int, builds: list[tuple[int, int]], ef_values: list[int]
+) -> list[dict[str, Any]]:
     import asyncpg
     from pgvector.asyncpg import register_vector
 
@@ -58,7 +60,7 @@ async def sweep(notes: int, query_count: int) -> list[dict[str, Any]]:
                 "notes", records=[(n, 1, v) for n, v in enumerate(stored)]
             )
             await conn.execute("SET maintenance_work_mem = '1GB'")
-            for m, ef_construction in BUILDS:
+            for m, ef_construction in builds:
                 await conn.execute("DROP INDEX IF EXISTS notes_hnsw")
                 started = time.perf_counter()
                 await conn.execute(
@@ -68,7 +70,7 @@ async def sweep(notes: int, query_count: int) -> list[dict[str, Any]]:
                 build_s = time.perf_counter() - started
                 size = await conn.fetchval("SELECT pg_relation_size('notes_hnsw')")
                 await conn.execute("ANALYZE notes")
-                for ef in EF_SEARCH:
+                for ef in ef_values:
                     await conn.execute(f"SET hnsw.ef_search = {ef}")
                     latencies, recalls = [], []
                     for vector, truth in zip(query_vectors, exact, strict=True):
@@ -108,8 +110,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument(
+        "--build", action="append", metavar="M,EF_CONSTRUCTION", help="index builds to try"
+    )
+    parser.add_argument("--ef-search", type=int, action="append", help="ef_search values")
     args = parser.parse_args()
-    rows = await sweep(args.notes, args.queries)
+    builds = [tuple(map(int, b.split(","))) for b in args.build] if args.build else BUILDS
+    rows = await sweep(args.notes, args.queries, builds, args.ef_search or EF_SEARCH)  # type: ignore[arg-type]
     info = machine()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "hnsw.json").write_text(
