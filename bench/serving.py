@@ -6,8 +6,9 @@ For each size: the corpus (bench.passages: real text, embedded once and cached) 
 straight into a fresh embedded database, `vault-mcp serve` starts with the real model, a user
 signs in, and then over MCP sessions carrying its bearer token:
 
-- search: `search_notes` from 1 client (latency) and 8 concurrent clients (throughput), with
-  recall@10 of the served results against exact search over the same vectors;
+- search: `search_notes` for short queries (the first 8 words of held-out passages) from 1
+  client (latency) and 8 concurrent clients (throughput), with recall@10 of the served
+  results against exact search over the same vectors;
 - overhead: `read_note` round trips (p50, calls/s);
 - ingest (first size only): `create_note` from 1, 8 and 32 concurrent clients, beside the raw
   batched encode rate of the same embedder on the same texts, measured in the same run.
@@ -41,6 +42,7 @@ from bench.corpus import Document
 from bench.passages import note_text, passages_with_vectors
 
 USER, PASSWORD = "bench", "bench passphrase 1"
+QUERY_WORDS = 8
 CORPUS = 101_200  # the largest default size plus held-out queries and notes to create
 
 
@@ -206,7 +208,8 @@ async def one_size(
 
     stored, stored_vectors = docs[:size], vectors[:size]
     held_out = docs[CORPUS - args.queries - 3 * args.creates : CORPUS - 3 * args.creates]
-    queries = [d.text for d in held_out]
+    # What people type into a search: a few words (here the opening of a held-out passage).
+    queries = [" ".join(d.text.split()[:QUERY_WORDS]) for d in held_out]
     to_create = docs[CORPUS - 3 * args.creates :]
     out: dict[str, Any] = {"notes": size}
     with tempfile.TemporaryDirectory(prefix="vault-serving-") as tmp:
@@ -231,12 +234,17 @@ async def one_size(
             out["read_note_8_clients"] = summary(read_eight, read_eight_wall)
 
             query_vectors = np.asarray(load_onnx(None, CACHE / "models", 384)(queries))
-            exact = np.argsort(-(query_vectors @ stored_vectors.T), axis=1)[:, :10]
-            recalls = []
-            for hits, truth in zip(served, exact, strict=True):
-                got = {position[h["id"]] for h in hits["results"]}
-                recalls.append(len(got & set(truth.tolist())) / 10)
-            out["recall_at_10"] = statistics.mean(recalls)
+            similarity = query_vectors @ stored_vectors.T
+            exact = np.argsort(-similarity, axis=1)[:, :10]
+            strict, tie_aware = [], []
+            for row, hits, truth in zip(similarity, served, exact, strict=True):
+                got = [position[h["id"]] for h in hits["results"]]
+                strict.append(len(set(got) & set(truth.tolist())) / 10)
+                # Near-duplicate passages tie: any hit as similar as the 10th exact one counts.
+                tenth = row[truth[-1]] - 1e-6
+                tie_aware.append(sum(row[g] >= tenth for g in got) / 10)
+            out["recall_at_10"] = statistics.mean(strict)
+            out["recall_at_10_with_ties"] = statistics.mean(tie_aware)
 
             if ingest:
                 texts = [note_text(d) for d in to_create]
@@ -270,7 +278,11 @@ def report(results: dict[str, Any]) -> None:
                 f"{s8['calls_per_s']:.0f} calls/s, p50 {s8['p50_ms']:.1f} ms",
                 "",
             ),
-            (f"search_notes @ {n:,}: recall@10 vs exact", f"{size['recall_at_10']:.3f}", "≥ 0.98"),
+            (
+                f"search_notes @ {n:,}: recall@10 vs exact (ties counted)",
+                f"{size['recall_at_10']:.3f} ({size['recall_at_10_with_ties']:.3f})",
+                "≥ 0.98",
+            ),
             (
                 f"read_note @ {n:,}: p50 (1 client) / 8 clients",
                 f"{r1['p50_ms']:.1f} ms / {r8['calls_per_s']:.0f} calls/s",

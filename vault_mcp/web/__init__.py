@@ -104,6 +104,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
     )
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
+        json_response=True,
         transport_security=transport_security(settings),
         host=settings.host,
     )
