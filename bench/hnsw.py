@@ -4,7 +4,8 @@
 
 Loads the passage corpus (bench.passages) into a scratch table of an embedded PostgreSQL,
 builds the index once per (m, ef_construction), and runs the server's own search statement
-(owner filter, ORDER BY cosine distance, LIMIT 10) for held-out queries at several
+(owner filter, ORDER BY cosine distance, LIMIT 10) for short held-out queries (the first
+words of passages not stored, as bench.serving asks them) at several
 `hnsw.ef_search` values. Recall is against exact search over the same vectors (numpy).
 Writes bench/results/hnsw.json.
 """
@@ -25,7 +26,7 @@ import numpy as np
 
 from bench.core import CACHE, RESULTS, machine, percentile
 from bench.passages import passages_with_vectors
-from bench.serving import CORPUS
+from bench.serving import CORPUS, QUERY_WORDS
 
 BUILDS = [(16, 64), (16, 128), (24, 128)]
 EF_SEARCH = [40, 64, 100, 160]
@@ -42,7 +43,7 @@ async def sweep(
 
     docs, vectors = passages_with_vectors(CORPUS)
     stored = vectors[:notes]
-    queries = [d.text for d in docs[CORPUS - query_count :]]
+    queries = [" ".join(d.text.split()[:QUERY_WORDS]) for d in docs[CORPUS - query_count :]]
     query_vectors = np.asarray(load_onnx(None, CACHE / "models", 384)(queries))
     exact = np.argsort(-(query_vectors @ stored.T), axis=1)[:, :10]
 
