@@ -1,4 +1,5 @@
-"""A throw-away HTTPS server on loopback with a self-signed certificate (openssl)."""
+"""Throw-away web servers on loopback: HTTPS with a self-signed certificate (openssl), or plain
+HTTP (a client's callback)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # A route answers (status, headers, body).
 Handler = Callable[[], tuple[int, dict[str, str], bytes]]
@@ -45,10 +47,19 @@ def self_signed_certificate(prefix: Path) -> Path:
 def https_server(prefix: Path, routes: dict[str, Handler]) -> Iterator[str]:
     """Serve `routes` (path → handler) over HTTPS; yields the base URL. Needs cert.pem and
     key.pem in `prefix` (self_signed_certificate)."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(prefix / "cert.pem", prefix / "key.pem")
+    with local_server(routes, tls) as base:
+        yield base
+
+
+@contextmanager
+def local_server(routes: dict[str, Handler], tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `routes` (path, without the query → handler) on a free loopback port."""
 
     class Serve(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            handler = routes.get(self.path)
+            handler = routes.get(urlsplit(self.path).path)
             status, headers, body = handler() if handler else (404, {}, b"")
             self.send_response(status)
             for name, value in headers.items():
@@ -61,13 +72,13 @@ def https_server(prefix: Path, routes: dict[str, Handler]) -> Iterator[str]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Serve)
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(prefix / "cert.pem", prefix / "key.pem")
-    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    scheme = "https" if tls is not None else "http"
     try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

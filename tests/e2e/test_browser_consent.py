@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
 import secrets
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,42 +16,25 @@ from playwright.async_api import async_playwright
 
 from tests.e2e.conftest import add_user, running_serve, server_env
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.https_server import local_server
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "a long passphrase"
 
 
-@contextmanager
-def callback_server() -> Iterator[str]:
-    """A client's loopback callback: answers every GET with a small page."""
-
-    class Callback(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<!doctype html><title>client</title><p>back at the client</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/callback"
-    finally:
-        server.shutdown()
-        server.server_close()
+def callback_page() -> tuple[int, dict[str, str], bytes]:
+    """A client's loopback callback page."""
+    body = b"<!doctype html><title>client</title><p>back at the client</p>"
+    return 200, {"Content-Type": "text/html"}, body
 
 
 async def test_a_person_approves_a_client_in_the_browser(tmp_path: Path, database_url: str) -> None:
     env = server_env(tmp_path, database_url)
     await add_user(env, "ada", PASSWORD)
     console: list[str] = []
-    with callback_server() as callback:
+    with local_server({"/callback": callback_page}) as client_site:
+        callback = f"{client_site}/callback"
         async with running_serve(env) as base, async_playwright() as p:
             async with httpx.AsyncClient() as http:
                 registered = await http.post(
