@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -127,8 +127,8 @@ async def authorize(request: Request) -> Response:
         params = {k: v for k in AUTHORIZE_PARAMS if isinstance(v := form.get(k), str)}
         decision = form.get("decision")
     else:
-        params = dict(request.query_params)
-        if len(params) != len(request.query_params.multi_items()):
+        params = {k: v for k, v in request.query_params.items() if k in AUTHORIZE_PARAMS}
+        if len(dict(request.query_params)) != len(request.query_params.multi_items()):
             # RFC 6749 §3.1 (and one resource only, RFC 8707): no parameter twice.
             return _refusal_page(request, OAuthError("invalid_request", "a parameter is repeated"))
     try:
@@ -140,7 +140,7 @@ async def authorize(request: Request) -> Response:
 
     person = await signed_in(request)
     if person is None:
-        return to_login(request, "/oauth/authorize?" + _query(params))
+        return to_login(request, "/oauth/authorize?" + urlencode(params))
     _, user_id, username = person
     if request.method == "GET":
         return _consent_page(request, auth_request, params, username)
@@ -149,10 +149,6 @@ async def authorize(request: Request) -> Response:
     else:
         location = services.oauth.deny(auth_request)
     return RedirectResponse(location, 303)
-
-
-def _query(params: dict[str, str]) -> str:
-    return "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in params.items())
 
 
 def _consent_page(
