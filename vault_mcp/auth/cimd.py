@@ -70,8 +70,8 @@ class ClientMetadataFetcher:
         return document
 
     async def _check_address(self, client_id: str) -> None:
-        host = urlsplit(client_id).hostname or ""
-        port = urlsplit(client_id).port or 443
+        parts = urlsplit(client_id)
+        host, port = parts.hostname or "", parts.port or 443
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM

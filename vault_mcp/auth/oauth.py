@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from vault_mcp.auth.clients import ClientRegistry, OAuthClient
+from vault_mcp.auth.clients import AUTH_METHODS, ClientRegistry, OAuthClient
 from vault_mcp.auth.redirects import redirect_matches
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes, unknown_scopes
 from vault_mcp.auth.service import AuthService
@@ -332,16 +332,8 @@ class OAuthServer:
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": [
-                "none",
-                "client_secret_post",
-                "client_secret_basic",
-            ],
-            "revocation_endpoint_auth_methods_supported": [
-                "none",
-                "client_secret_post",
-                "client_secret_basic",
-            ],
+            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "scopes_supported": list(ALL_SCOPES),
             "client_id_metadata_document_supported": True,
             "authorization_response_iss_parameter_supported": True,

@@ -12,10 +12,10 @@ from starlette.routing import Match, Route
 
 from vault_mcp.auth.scopes import READ, WRITE
 from vault_mcp.domain import Note, SearchHit
-from vault_mcp.errors import BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from vault_mcp.errors import BadRequest, Forbidden, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteOut, SearchResult
-from vault_mcp.web.context import services_of
+from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.openapi import openapi_document
 
@@ -51,16 +51,7 @@ class NotePatchBody(_Body):
 
 
 async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(
-            f"the request body is {int(declared):,} bytes; the limit is {max_bytes:,}"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PayloadTooLarge(f"the request body is over the limit of {max_bytes:,} bytes")
+    body = await read_body(request, max_bytes)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

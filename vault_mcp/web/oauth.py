@@ -18,8 +18,8 @@ from starlette.routing import Route
 from vault_mcp.auth.oauth import AuthorizationRequest, RedirectedError
 from vault_mcp.auth.redirects import origin_of
 from vault_mcp.auth.scopes import ALL_SCOPES, READ, WRITE
-from vault_mcp.errors import OAuthError, PayloadTooLarge
-from vault_mcp.web.context import services_of
+from vault_mcp.errors import OAuthError
+from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.security import CONTENT_SECURITY_POLICY
 from vault_mcp.web.views import form_with_csrf, render, signed_in, to_login
 
@@ -77,19 +77,10 @@ async def protected_resource_metadata(request: Request) -> Response:
 # -- registration ------------------------------------------------------------------------------
 
 
-async def _body(request: Request) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise PayloadTooLarge(f"the request body is over {MAX_BODY:,} bytes")
-    return bytes(body)
-
-
 async def register(request: Request) -> Response:
     services = await services_of(request)
     try:
-        metadata = json.loads(await _body(request))
+        metadata = json.loads(await read_body(request, MAX_BODY))
     except (ValueError, UnicodeDecodeError):
         return oauth_error(OAuthError("invalid_client_metadata", "the body is not JSON"))
     try:
@@ -187,7 +178,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the parameters form-encoded (RFC 6749 §4.1.3)")
     try:
-        pairs = parse_qsl((await _body(request)).decode(), keep_blank_values=True)
+        pairs = parse_qsl((await read_body(request, MAX_BODY)).decode(), keep_blank_values=True)
     except UnicodeDecodeError:
         raise OAuthError("invalid_request", "the body is not UTF-8") from None
     fields: dict[str, str] = {}
