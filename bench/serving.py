@@ -37,51 +37,13 @@ import numpy as np
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from bench.core import CACHE, RESULTS, VAULT_MCP, machine, percentile, server_env
+from bench.core import CACHE, RESULTS, VAULT_MCP, load_notes, machine, percentile, server_env
 from bench.corpus import Document
 from bench.passages import note_text, passages_with_vectors
 
 USER, PASSWORD = "bench", "bench passphrase 1"
 QUERY_WORDS = 8
 CORPUS = 101_200  # the default sizes plus held-out queries and notes to create
-
-
-async def load_notes(data_dir: Path, docs: list[Document], vectors: np.ndarray) -> dict[str, int]:
-    """COPY the notes in for USER, with the HNSW index built once afterwards (as a restore
-    would), not row by row. Returns each note's id → its position in `docs`."""
-    import asyncpg
-    from pgvector.asyncpg import register_vector
-
-    from vault_mcp.db.embedded import EmbeddedPostgres
-
-    server = EmbeddedPostgres(data_dir)
-    conn = await asyncpg.connect(server.start())
-    try:
-        await register_vector(conn)
-        owner = await conn.fetchval("SELECT id FROM users WHERE username = $1", USER)
-        index = await conn.fetchval(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'notes_embedding_hnsw_idx'"
-        )
-        await conn.execute("DROP INDEX notes_embedding_hnsw_idx")
-        await conn.copy_records_to_table(
-            "notes",
-            records=[(owner, d.title, d.text, [], v) for d, v in zip(docs, vectors, strict=True)],
-            columns=["owner_id", "title", "content", "tags", "embedding"],
-        )
-        started = time.perf_counter()
-        await conn.execute("SET maintenance_work_mem = '1GB'")
-        await conn.execute(index)
-        print(
-            f"  HNSW index over {len(docs)} notes built in {time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-        )
-        await conn.execute("ANALYZE notes")
-        position = {(d.title, d.text): n for n, d in enumerate(docs)}
-        rows = await conn.fetch("SELECT id, title, content FROM notes")
-        return {str(r["id"]): position[(r["title"], r["content"])] for r in rows}
-    finally:
-        await conn.close()
-        server.stop()
 
 
 def prepare(data_dir: Path) -> None:
@@ -217,7 +179,7 @@ async def one_size(
         data_dir = Path(tmp) / "data"
         await asyncio.to_thread(prepare, data_dir)
         print(f"loading {size} notes…", file=sys.stderr)
-        position = await load_notes(data_dir, stored, stored_vectors)
+        position = await load_notes(data_dir, USER, stored, stored_vectors)
         async with serving(data_dir, args.port) as base:
             token = await sign_in(base)
             search = [("search_notes", {"query": q, "limit": 10}) for q in queries]
