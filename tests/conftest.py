@@ -1,10 +1,12 @@
-"""Shared fixtures: one real PostgreSQL (pgserver) per session, a migrated template database,
-a fresh copy of it per test, and the real embedding model loaded once per session."""
+"""Shared fixtures: one real PostgreSQL (the embedded server) per session, a migrated template
+database, a fresh copy of it per test, and the real embedding model loaded once per session."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
-from vault_mcp.db.embedded import _import_pgserver
+from vault_mcp.db.embedded import get_server
 from vault_mcp.db.migrate import migrate
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.runtime import Services, open_services
@@ -84,13 +86,17 @@ class PgCluster:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
-    pgserver = _import_pgserver()
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata", cleanup_mode="delete")
+def pg_cluster() -> Iterator[PgCluster]:
+    # Not under pytest's tmp_path: run as root, the server runs as the user `pgserver`, which
+    # needs to traverse the folders above its data dir, and every pytest session resets
+    # /tmp/pytest-of-root to 0700 (so two test runs at once would lock each other out).
+    parent = Path(tempfile.mkdtemp(prefix="vault-test-pg-"))
+    server = get_server(parent / "pgdata", cleanup_mode="delete")
     try:
         yield PgCluster(server)
     finally:
         server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

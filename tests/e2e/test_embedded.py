@@ -137,3 +137,76 @@ def test_sigterm_stops_stdio_and_its_embedded_server(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     assert _wait_for_stop(Path(env["VAULT_DATA_DIR"]))
+
+
+# Made with the earlier embedded server (pgserver 0.1.4: PostgreSQL 16.2, pgvector 0.6.2) and the
+# schema of vault-mcp 0.1 (migrations 0001-0004), holding one note.
+_VERSIONS = """
+import asyncio, pathlib, sys
+import asyncpg
+from vault_mcp.db.embedded import EmbeddedPostgres
+server = EmbeddedPostgres(pathlib.Path(sys.argv[1]))
+async def main():
+    conn = await asyncpg.connect(server.start())
+    print(await conn.fetchval("SELECT version()"))
+    print(await conn.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
+    await conn.close()
+asyncio.run(main())
+server.stop()
+"""
+
+
+async def _python(script: str, *args: str) -> str:
+    import sys
+
+    import anyio
+
+    with anyio.fail_after(180):
+        done = await anyio.run_process([sys.executable, "-c", script, *args], check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+_OLD_VAULT = """
+import asyncio, pathlib, sys
+import asyncpg, pgserver
+from vault_mcp.db.migrate import load_migrations, migrate
+pathlib.Path(sys.argv[1]).parent.mkdir(parents=True)
+server = pgserver.get_server(sys.argv[1], cleanup_mode="stop")
+async def main():
+    conn = await asyncpg.connect(server.get_uri())
+    await migrate(conn, [m for m in load_migrations() if m.version <= "0004"])
+    owner = await conn.fetchval("INSERT INTO users (username) VALUES ('ada') RETURNING id")
+    vector = "[" + ",".join(["0.0510310363"] * 384) + "]"
+    await conn.execute(
+        "INSERT INTO notes (owner_id, title, content, embedding)"
+        " VALUES ($1, 'Boat', 'Varnish the mast before May.', $2::vector)", owner, vector)
+    print(await conn.fetchval("SELECT version()"))
+    print(await conn.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
+    await conn.close()
+asyncio.run(main())
+server.cleanup()
+"""
+
+
+async def test_a_data_dir_of_the_earlier_embedded_server_is_upgraded_in_place(
+    tmp_path: Path,
+) -> None:
+    env = server_env(tmp_path, database_url=None)
+    data_dir = Path(env["VAULT_DATA_DIR"])
+    made = await _python(_OLD_VAULT, str(data_dir / "pgdata"))
+    assert "PostgreSQL 16.2" in made and "0.6.2" in made
+    migrate = await run_cli(["migrate"], env)
+    assert migrate.returncode == 0, migrate.stderr
+    assert "0005_pgvector_0_8.sql" in migrate.stdout and "0006_passages.sql" in migrate.stdout
+    env = {**env, "VAULT_USER": "ada"}
+    params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        found = await session.call_tool("search_notes", {"query": "varnish the mast"})
+        assert not found.is_error, found.content
+        [hit] = found.structured_content["results"]
+        assert hit["title"] == "Boat" and hit["snippet"] == "Varnish the mast before May."
+    assert _wait_for_stop(data_dir)
+    now = await _python(_VERSIONS, str(data_dir))
+    assert "PostgreSQL 16.14" in now and "0.8.5" in now

