@@ -64,9 +64,7 @@ async def _add_note(database_url: str, username: str) -> None:
     try:
         owner = await conn.fetchval("SELECT id FROM users WHERE username = $1", username)
         await conn.execute(
-            "INSERT INTO notes (owner_id, title, content, embedding) "
-            "VALUES ($1, 't', 'c', array_fill(0.1, ARRAY[384])::vector)",
-            owner,
+            "INSERT INTO notes (owner_id, title, content) VALUES ($1, 't', 'c')", owner
         )
     finally:
         await conn.close()

@@ -10,7 +10,6 @@ from vault_mcp.domain import (
     MAX_TITLE_CHARS,
     Limits,
     parse_note_id,
-    snippet,
     validate_content,
     validate_limit,
     validate_query,
@@ -89,9 +88,3 @@ def test_note_ids_must_be_uuids() -> None:
     assert parse_note_id(f" {note_id} ") == note_id
     with pytest.raises(InvalidInput, match="'42' is not a note id"):
         parse_note_id("42")
-
-
-def test_snippet_collapses_whitespace_and_cuts_at_a_word() -> None:
-    assert snippet("a\n\n  b") == "a b"
-    cut = snippet("word " * 100, max_chars=23)
-    assert cut == "word word word word…"

@@ -170,6 +170,17 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from vault_mcp.reindex import reindex_notes
+
+    report = asyncio.run(reindex_notes(settings, args.user, everything=args.all))
+    print(
+        f"reindexed {report.reindexed} note(s) of {report.accounts} account(s)"
+        + (f"; {report.left} kept changing, run again to finish them" if report.left else "")
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vault-mcp", description="A personal knowledge vault for AI assistants (MCP server)."
@@ -189,6 +200,14 @@ def _parser() -> argparse.ArgumentParser:
     bring.add_argument("path", help="a folder (searched recursively) or a single file")
     bring.add_argument("--user", help="the account that will own the notes (default: $VAULT_USER)")
     bring.add_argument("--tag", action="append", default=[], help="tag every note (repeatable)")
+    again = commands.add_parser(
+        "reindex",
+        help="re-split and re-embed notes indexed by an older version (resumable)",
+    )
+    again.add_argument("--user", help="only this account's notes (default: every account)")
+    again.add_argument(
+        "--all", action="store_true", help="redo every note, e.g. after changing the model"
+    )
     smoke = commands.add_parser(
         "smoke", help="check a deployment end to end: health, login, notes, search, MCP"
     )
@@ -260,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_import(settings, args)
         if args.command == "token":
             return run_token(settings, args)
+        if args.command == "reindex":
+            return run_reindex(settings, args)
         if args.command == "smoke":
             from vault_mcp import smoke as smoke_check
 

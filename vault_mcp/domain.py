@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from vault_mcp.errors import InvalidInput
 
@@ -15,6 +16,7 @@ MAX_TAG_CHARS = 64
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
 DEFAULT_MAX_CONTENT_BYTES = 1_000_000
+DEFAULT_MAX_EMBEDDED_CHARS = 200_000  # ~250 passages; see vault_mcp/passages.py
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,6 @@ class NoteDraft:
     content: str
     tags: tuple[str, ...]
 
-    @property
-    def embedding_text(self) -> str:
-        return embedding_text(self.title, self.content)
-
 
 @dataclass(frozen=True)
 class NotePatch:
@@ -54,9 +52,39 @@ class NotePatch:
 
 
 @dataclass(frozen=True)
+class NoteSummary:
+    """A note without its text: what a result list needs."""
+
+    id: uuid.UUID
+    title: str
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+# "fused" is what every door serves; "vector" and "words" are its two legs alone, for
+# measuring what each contributes (bench/quality.py).
+SearchMode = Literal["fused", "vector", "words"]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search: words to find, how many notes, and exact filters."""
+
+    text: str
+    limit: int = 10
+    tags: tuple[str, ...] = ()
+    since: datetime | None = None  # updated at or after
+    until: datetime | None = None  # updated before
+    mode: SearchMode = "fused"
+
+
+@dataclass(frozen=True)
 class SearchHit:
-    note: Note
-    score: float
+    note: NoteSummary
+    score: float  # relevance, 0..1: 1 is the best a note can rank in both legs at once
+    snippet: str  # from the passage that matched best, so the reader sees why it matched
+    heading: str = ""  # that passage's section, "" at the top of the note
 
 
 @dataclass(frozen=True)
@@ -68,11 +96,8 @@ class NotePage:
 @dataclass(frozen=True)
 class Limits:
     max_content_bytes: int = DEFAULT_MAX_CONTENT_BYTES
-
-
-def embedding_text(title: str, content: str) -> str:
-    # The title carries much of a note's meaning, so it is embedded with the body.
-    return f"{title}\n\n{content}"
+    # How much of a note is embedded (meaning); all of it is always found by words.
+    max_embedded_chars: int = DEFAULT_MAX_EMBEDDED_CHARS
 
 
 def parse_note_id(value: str) -> uuid.UUID:
@@ -151,15 +176,20 @@ def validate_query(query: str) -> str:
     return _short_text("query", query, MAX_QUERY_CHARS, "describe what you are looking for")
 
 
+def validate_date_range(since: datetime | None, until: datetime | None) -> None:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(
+                f"{name} has no time zone; give one, e.g. '2026-12-01T00:00:00Z' or '+01:00'"
+            )
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput(
+            f"since ({since.isoformat()}) is not before until ({until.isoformat()}); "
+            "the range would hold no notes"
+        )
+
+
 def validate_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit is {limit}; it must be between 1 and {MAX_LIMIT}")
     return limit
-
-
-def snippet(content: str, max_chars: int = 240) -> str:
-    text = _SPACES.sub(" ", content).strip()
-    if len(text) <= max_chars:
-        return text
-    cut = text.rfind(" ", 0, max_chars)
-    return text[: cut if cut > max_chars // 2 else max_chars].rstrip() + "…"

@@ -96,23 +96,25 @@ async def database_dsn(settings: Settings) -> AsyncIterator[str]:
 
 async def prepare_schema(dsn: str, *, apply: bool) -> list[str]:
     """Apply pending migrations, or (when not allowed to) refuse to run on an old schema."""
-    from vault_mcp.db.migrate import load_migrations, migrate, pending
+    from vault_mcp.db.migrate import check_pgvector, load_migrations, migrate, pending
     from vault_mcp.db.pool import connect
 
     conn = await connect(dsn)
     try:
+        applied = []
         if apply:
             applied = await migrate(conn)
             for name in applied:
                 log.info("applied migration %s", name)
-            return applied
-        missing = await pending(conn, load_migrations())
-        if missing:
-            raise SchemaError(
-                f"the database lacks {len(missing)} migration(s) ({missing[0].name}…); "
-                "run `vault-mcp migrate` (or set VAULT_MIGRATE_ON_START=true)"
-            )
-        return []
+        else:
+            missing = await pending(conn, load_migrations())
+            if missing:
+                raise SchemaError(
+                    f"the database lacks {len(missing)} migration(s) ({missing[0].name}…); "
+                    "run `vault-mcp migrate` (or set VAULT_MIGRATE_ON_START=true)"
+                )
+        await check_pgvector(conn)
+        return applied
     finally:
         await conn.close()
 
@@ -161,9 +163,11 @@ async def open_services(
     async with open_database(settings) as pool:
         users = PgUserRepository(pool)
         owner = await users.ensure(settings.user) if act_as_default_user else None
-        notes = NoteService(
-            PgNoteRepository(pool), embedder, Limits(max_content_bytes=settings.max_content_bytes)
+        limits = Limits(
+            max_content_bytes=settings.max_content_bytes,
+            max_embedded_chars=settings.max_embedded_chars,
         )
+        notes = NoteService(PgNoteRepository(pool), embedder, limits)
         base_url = settings.base_url()
         auth = AuthService(
             users,

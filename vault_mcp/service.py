@@ -6,6 +6,8 @@ import asyncio
 import uuid
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from vault_mcp.domain import (
@@ -15,15 +17,24 @@ from vault_mcp.domain import (
     NotePage,
     NotePatch,
     SearchHit,
-    embedding_text,
+    SearchMode,
+    SearchQuery,
     parse_note_id,
     validate_content,
+    validate_date_range,
     validate_limit,
     validate_query,
     validate_tags,
     validate_title,
 )
 from vault_mcp.errors import Conflict, InvalidInput, NotFound
+from vault_mcp.passages import (
+    INDEX_VERSION,
+    Passage,
+    embedded_count,
+    embedded_text,
+    split_passages,
+)
 
 if TYPE_CHECKING:  # numpy costs ~0.1 s to import; keep it off the MCP handshake path
     import numpy as np
@@ -49,13 +60,25 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[Vector]: ...
 
 
-class NoteRepository(Protocol):
-    """Stores notes with their embeddings; implemented in `vault_mcp.db.notes`."""
+@dataclass(frozen=True)
+class Indexed:
+    """A note's text as search sees it: its passages, the vectors of the first
+    len(embeddings) of them (the rest are found by words only), and how they were made."""
 
-    async def insert(self, owner: OwnerId, draft: NoteDraft, embedding: Vector) -> Note: ...
+    passages: Sequence[Passage]
+    embeddings: Sequence[Vector]
+    version: str = INDEX_VERSION
+
+
+class NoteRepository(Protocol):
+    """Stores notes with their passages; implemented in `vault_mcp.db.notes`.
+
+    Every write of text writes the note and its passages in one transaction."""
+
+    async def insert(self, owner: OwnerId, draft: NoteDraft, indexed: Indexed) -> Note: ...
 
     async def insert_new(
-        self, owner: OwnerId, drafts: Sequence[NoteDraft], embeddings: Sequence[Vector]
+        self, owner: OwnerId, drafts: Sequence[NoteDraft], indexed: Sequence[Indexed]
     ) -> int:
         """Insert in one transaction, skipping drafts identical to a stored note; the count."""
         ...
@@ -63,20 +86,34 @@ class NoteRepository(Protocol):
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None: ...
 
     async def update(
-        self, owner: OwnerId, current: Note, patch: NotePatch, embedding: Vector | None
+        self, owner: OwnerId, current: Note, patch: NotePatch, indexed: Indexed | None
     ) -> Note | None:
         """Apply the patch only if the note is still `current`; None if it changed or vanished."""
         ...
 
+    async def reindex(self, owner: OwnerId, note: Note, indexed: Indexed) -> bool:
+        """Replace the passages if the note is still as read; False if it changed or went."""
+        ...
+
+    async def stale(self, owner: OwnerId, version: str, limit: int) -> list[Note]: ...
+
+    async def count_stale(self, owner: OwnerId, version: str) -> int: ...
+
+    async def mark_stale(self, owner: OwnerId) -> None: ...
+
     async def delete(self, owner: OwnerId, note_id: uuid.UUID) -> bool: ...
 
     async def list(
-        self, owner: OwnerId, limit: int, cursor: str | None, tag: str | None
+        self,
+        owner: OwnerId,
+        limit: int,
+        cursor: str | None,
+        tag: str | None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> NotePage: ...
 
-    async def search(
-        self, owner: OwnerId, embedding: Vector, limit: int, tags: tuple[str, ...]
-    ) -> Hits: ...
+    async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits: ...
 
 
 # An update retries when another process changed the note between our read and our write.
@@ -100,12 +137,28 @@ class NoteService:
             tags=validate_tags(tuple(tags)),
         )
 
+    async def _index(self, texts: Sequence[tuple[str, str]]) -> list[Indexed]:
+        """Split each (title, content) into passages and embed them, in one batch for all."""
+        split = [split_passages(content) for _, content in texts]
+        counts = [embedded_count(p, self._limits.max_embedded_chars) for p in split]
+        inputs = [
+            embedded_text(title, passage)
+            for (title, _), passages, n in zip(texts, split, counts, strict=True)
+            for passage in passages[:n]
+        ]
+        vectors = await self._embedder.embed(inputs) if inputs else []
+        indexed, start = [], 0
+        for passages, n in zip(split, counts, strict=True):
+            indexed.append(Indexed(passages, vectors[start : start + n]))
+            start += n
+        return indexed
+
     async def create(
         self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
     ) -> Note:
         draft = self._draft(title, content, tags)
-        [embedding] = await self._embedder.embed([draft.embedding_text])
-        return await self._repository.insert(owner, draft, embedding)
+        [indexed] = await self._index([(draft.title, draft.content)])
+        return await self._repository.insert(owner, draft, indexed)
 
     async def create_many(
         self, owner: OwnerId, notes: Sequence[tuple[str, str, Sequence[str]]]
@@ -119,8 +172,8 @@ class NoteService:
         drafts = [self._draft(title, content, tags) for title, content, tags in notes]
         if not drafts:
             return 0
-        embeddings = await self._embedder.embed([d.embedding_text for d in drafts])
-        return await self._repository.insert_new(owner, drafts, embeddings)
+        indexed = await self._index([(d.title, d.content) for d in drafts])
+        return await self._repository.insert_new(owner, drafts, indexed)
 
     async def get(self, owner: OwnerId, note_id: str) -> Note:
         parsed = parse_note_id(note_id)
@@ -150,13 +203,11 @@ class NoteService:
         async with lock:
             for _ in range(_UPDATE_ATTEMPTS):
                 current = await self.get(owner, note_id)
-                embedding = None
+                indexed = None
                 if patch.changes_text:
-                    text = embedding_text(
-                        patch.title or current.title, patch.content or current.content
-                    )
-                    [embedding] = await self._embedder.embed([text])
-                updated = await self._repository.update(owner, current, patch, embedding)
+                    text = (patch.title or current.title, patch.content or current.content)
+                    [indexed] = await self._index([text])
+                updated = await self._repository.update(owner, current, patch, indexed)
                 if updated is not None:
                     return updated
         raise Conflict(f"note {parsed} kept changing while it was being updated; try again")
@@ -168,18 +219,60 @@ class NoteService:
         return parsed
 
     async def list(
-        self, owner: OwnerId, limit: int = 20, cursor: str | None = None, tag: str | None = None
+        self,
+        owner: OwnerId,
+        limit: int = 20,
+        cursor: str | None = None,
+        tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> NotePage:
         validate_limit(limit)
+        validate_date_range(since, until)
         if tag is not None:
             [tag] = validate_tags([tag])
-        return await self._repository.list(owner, limit, cursor or None, tag)
+        return await self._repository.list(owner, limit, cursor or None, tag, since, until)
 
     async def search(
-        self, owner: OwnerId, query: str, limit: int = 10, tags: Sequence[str] = ()
+        self,
+        owner: OwnerId,
+        query: str,
+        limit: int = 10,
+        tags: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        mode: SearchMode = "fused",
     ) -> Hits:
-        query = validate_query(query)
+        """The owner's notes that best match `query` by meaning and by words, best first;
+        few or none when nothing matches."""
         validate_limit(limit)
-        wanted_tags = validate_tags(tuple(tags))
-        [embedding] = await self._embedder.embed([query])
-        return await self._repository.search(owner, embedding, limit, wanted_tags)
+        validate_date_range(since, until)
+        request = SearchQuery(
+            text=validate_query(query),
+            limit=limit,
+            tags=validate_tags(tuple(tags)),
+            since=since,
+            until=until,
+            mode=mode,
+        )
+        [embedding] = await self._embedder.embed([request.text])
+        return await self._repository.search(owner, request, embedding)
+
+    async def reindex(self, owner: OwnerId, batch: int = 32) -> tuple[int, int]:
+        """Re-split and re-embed one batch of the owner's notes whose passages are not the
+        current kind; returns (reindexed, still stale). Each batch commits on its own, so an
+        interrupted reindex resumes where it stopped."""
+        notes = await self._repository.stale(owner, INDEX_VERSION, batch)
+        indexed = await self._index([(n.title, n.content) for n in notes])
+        done = 0
+        for note, index in zip(notes, indexed, strict=True):
+            # A note that changed meanwhile was reindexed by that write.
+            done += await self._repository.reindex(owner, note, index)
+        return done, await self._repository.count_stale(owner, INDEX_VERSION)
+
+    async def count_stale(self, owner: OwnerId) -> int:
+        return await self._repository.count_stale(owner, INDEX_VERSION)
+
+    async def mark_stale(self, owner: OwnerId) -> None:
+        """Have every note of the owner reindexed (e.g. after a model change)."""
+        await self._repository.mark_stale(owner)

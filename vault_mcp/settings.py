@@ -11,7 +11,7 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vault_mcp.domain import DEFAULT_MAX_CONTENT_BYTES
+from vault_mcp.domain import DEFAULT_MAX_CONTENT_BYTES, DEFAULT_MAX_EMBEDDED_CHARS
 
 EmbedderName = Literal["auto", "onnx", "sentence-transformers", "hashing"]
 
@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, validation_alias=_env("PORT"))
     max_content_bytes: int = Field(
         default=DEFAULT_MAX_CONTENT_BYTES, ge=1, validation_alias=_env("VAULT_MAX_CONTENT_BYTES")
+    )
+    # How much of each note is embedded for search by meaning; all of it is found by words.
+    max_embedded_chars: int = Field(
+        default=DEFAULT_MAX_EMBEDDED_CHARS,
+        ge=1000,
+        validation_alias=_env("VAULT_MAX_EMBEDDED_CHARS"),
     )
     jwt_secret: SecretStr | None = Field(
         default=None,

@@ -99,10 +99,34 @@ async def test_search_notes_ranks_the_matching_note_first(client: Client) -> Non
     result = await _ok(client, "search_notes", {"query": "brown fox", "limit": 5})
     best = result["results"][0]
     assert best["id"] == fox["id"]
-    assert set(best) == {"id", "title", "snippet", "score", "tags", "url", "updated_at"}
+    assert set(best) == {
+        "id",
+        "title",
+        "snippet",
+        "section",
+        "score",
+        "tags",
+        "url",
+        "created_at",
+        "updated_at",
+    }
     assert best["snippet"] == "the quick brown fox jumps" and best["tags"] == ["a"]
-    filtered = await _ok(client, "search_notes", {"query": "soup", "tags": ["a"]})
+    filtered = await _ok(client, "search_notes", {"query": "fox", "tags": ["a"]})
     assert [r["id"] for r in filtered["results"]] == [fox["id"]]
+    # The soup note matches but lacks the tag; nothing else matches at all.
+    assert (await _ok(client, "search_notes", {"query": "soup", "tags": ["a"]}))["results"] == []
+
+
+async def test_search_notes_and_list_notes_take_a_date_range(client: Client) -> None:
+    old = await _ok(client, "create_note", {"title": "Old", "content": "kayak trip"})
+    new = await _ok(client, "create_note", {"title": "New", "content": "kayak repair"})
+    since = {"since": new["updated_at"]}
+    found = await _ok(client, "search_notes", {"query": "kayak", **since})
+    assert [r["id"] for r in found["results"]] == [new["id"]]
+    listed = await _ok(client, "list_notes", {"until": new["updated_at"]})
+    assert [n["id"] for n in listed["notes"]] == [old["id"]]
+    naive = await client.call_tool("search_notes", {"query": "kayak", "since": "2026-01-01T00:00"})
+    assert naive.is_error
 
 
 async def test_chatgpt_search_and_fetch_return_exactly_one_text_item_of_json(

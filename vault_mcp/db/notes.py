@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.domain import Note, NoteDraft, NotePage, NotePatch, SearchHit
+from vault_mcp.db.search import search as search_passages
+from vault_mcp.domain import Note, NoteDraft, NotePage, NotePatch, SearchQuery
 from vault_mcp.errors import InvalidInput
-from vault_mcp.service import Hits, OwnerId
+from vault_mcp.service import Hits, Indexed, OwnerId
 
 if TYPE_CHECKING:
     from vault_mcp.service import Vector
@@ -20,27 +21,48 @@ if TYPE_CHECKING:
 _COLUMNS = "id, title, content, tags, created_at, updated_at"
 
 _INSERT = f"""
-INSERT INTO notes (owner_id, title, content, tags, embedding)
+INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING {_COLUMNS}
 """
+# A bulk-imported note identical to one the owner already has is skipped (re-running an
+# import is safe): the id is NULL then.
 _INSERT_NEW = """
-INSERT INTO notes (owner_id, title, content, tags, embedding)
+INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 SELECT $1, $2, $3, $4, $5
 WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
-RETURNING true
+RETURNING id, updated_at
 """
+_INSERT_PASSAGES = """
+INSERT INTO note_passages (note_id, ordinal, owner_id, tags, updated_at, title, heading, body,
+                           embedding)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+"""
+_DELETE_PASSAGES = "DELETE FROM note_passages WHERE note_id = $1"
+# A tags-only update: the passages keep their text and vectors, and take the note's new
+# tags and time (their filters).
+_RETAG_PASSAGES = "UPDATE note_passages SET tags = $2, updated_at = $3 WHERE note_id = $1"
 _GET = f"SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2"
+# Reindexing never overwrites a newer write: the note must still be as it was read.
+_MARK_REINDEXED = """
+UPDATE notes SET indexed_with = $4 WHERE owner_id = $1 AND id = $2 AND updated_at = $3
+"""
+_STALE = f"""
+SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
+ORDER BY created_at, id LIMIT $3
+"""
+_MARK_STALE = "UPDATE notes SET indexed_with = NULL WHERE owner_id = $1"
+_COUNT_STALE = "SELECT count(*) FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2"
 
-# $6/$7: the title and content the new embedding was computed from. When the patch does not
-# set both, the write only lands if the stored text still matches, so the stored embedding
-# always belongs to the stored text.
+# $6/$7: the title and content the new passages were computed from. When the patch does not
+# set both, the write only lands if the stored text still matches, so the stored vectors
+# always belong to the stored text.
 _UPDATE = f"""
 UPDATE notes
 SET title = COALESCE($3, title),
     content = COALESCE($4, content),
     tags = COALESCE($5, tags),
-    embedding = COALESCE($8, embedding),
+    indexed_with = CASE WHEN $8::text IS NULL THEN indexed_with ELSE $8 END,
     updated_at = clock_timestamp()
 WHERE owner_id = $1 AND id = $2
   AND ($6::text IS NULL OR (title = $6 AND content = $7))
@@ -48,41 +70,26 @@ RETURNING {_COLUMNS}
 """
 _DELETE = "DELETE FROM notes WHERE owner_id = $1 AND id = $2"
 
+# $3/$4: the updated-at range (either may be NULL); the cursor and tag come after.
+_IN_RANGE = """($3::timestamptz IS NULL OR updated_at >= $3)
+  AND ($4::timestamptz IS NULL OR updated_at < $4)"""
 _LIST_FIRST = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1
+SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_AFTER = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND (created_at, id) < ($3, $4)
+SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND (created_at, id) < ($5, $6)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_FIRST = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND tags @> ARRAY[$3::text]
+SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_AFTER = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND tags @> ARRAY[$3::text]
-  AND (created_at, id) < ($4, $5)
+SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
+  AND (created_at, id) < ($6, $7)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
-
-# The same query serves both search paths; only the planner settings around it differ.
-_SEARCH = f"""
-SELECT {_COLUMNS}, embedding <=> $2 AS distance
-FROM notes WHERE owner_id = $1 AND tags @> $4::text[]
-ORDER BY embedding <=> $2 LIMIT $3
-"""
-_SET_EF_SEARCH = "SELECT set_config('hnsw.ef_search', $1, true)"
-# An exact scan: no index may order the rows, so every row that passes the filter is ranked.
-# Bitmap scans stay on, so the owner and tag indexes still narrow the candidates.
-_FORCE_EXACT = "SELECT set_config('enable_indexscan', 'off', true)"
-
-
-def ef_search_for(limit: int) -> int:
-    # Candidates the HNSW scan keeps. bench/hnsw.py at 100k real-text notes and short queries
-    # (m 24, ef_construction 200): 200 → recall@10 0.982 in 6.6 ms; 160 → 0.978. Larger pages
-    # keep the same ratio of candidates to results.
-    return min(1000, max(200, 20 * limit))
 
 
 def _note(row: Mapping[str, Any]) -> Note:
@@ -116,28 +123,41 @@ class PgNoteRepository:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
-    async def insert(self, owner: OwnerId, draft: NoteDraft, embedding: Vector) -> Note:
+    async def insert(self, owner: OwnerId, draft: NoteDraft, indexed: Indexed) -> Note:
         with storage_errors():
-            row = await self._pool.fetchrow(
-                _INSERT, owner, draft.title, draft.content, list(draft.tags), embedding
-            )
-        return _note(row)
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await conn.fetchrow(
+                    _INSERT, owner, draft.title, draft.content, list(draft.tags), indexed.version
+                )
+                note = _note(row)
+                await _write_passages(conn, owner, note, indexed)
+        return note
 
     async def insert_new(
-        self, owner: OwnerId, drafts: Sequence[NoteDraft], embeddings: Sequence[Vector]
+        self, owner: OwnerId, drafts: Sequence[NoteDraft], indexed: Sequence[Indexed]
     ) -> int:
-        rows = [
-            (owner, d.title, d.content, list(d.tags), e)
-            for d, e in zip(drafts, embeddings, strict=True)
-        ]
         written = 0
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
                 # Per owner: two imports at once cannot both pass the NOT EXISTS check.
                 await conn.execute("SELECT pg_advisory_xact_lock(7, ($1 % 2147483647)::int)", owner)
                 statement = await conn.prepare(_INSERT_NEW)
-                for row in rows:
-                    written += bool(await statement.fetchval(*row))
+                for draft, index in zip(drafts, indexed, strict=True):
+                    row = await statement.fetchrow(
+                        owner, draft.title, draft.content, list(draft.tags), index.version
+                    )
+                    if row is None:
+                        continue
+                    note = Note(
+                        row["id"],
+                        draft.title,
+                        draft.content,
+                        draft.tags,
+                        row["updated_at"],
+                        row["updated_at"],
+                    )
+                    await _write_passages(conn, owner, note, index)
+                    written += 1
         return written
 
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
@@ -146,23 +166,59 @@ class PgNoteRepository:
         return None if row is None else _note(row)
 
     async def update(
-        self, owner: OwnerId, current: Note, patch: NotePatch, embedding: Vector | None
+        self, owner: OwnerId, current: Note, patch: NotePatch, indexed: Indexed | None
     ) -> Note | None:
-        # Guard only when the embedding was computed partly from the stored text.
-        guarded = embedding is not None and (patch.title is None or patch.content is None)
+        # Guard only when the passages were computed partly from the stored text.
+        guarded = indexed is not None and (patch.title is None or patch.content is None)
         with storage_errors():
-            row = await self._pool.fetchrow(
-                _UPDATE,
-                owner,
-                current.id,
-                patch.title,
-                patch.content,
-                None if patch.tags is None else list(patch.tags),
-                current.title if guarded else None,
-                current.content if guarded else None,
-                embedding,
-            )
-        return None if row is None else _note(row)
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await conn.fetchrow(
+                    _UPDATE,
+                    owner,
+                    current.id,
+                    patch.title,
+                    patch.content,
+                    None if patch.tags is None else list(patch.tags),
+                    current.title if guarded else None,
+                    current.content if guarded else None,
+                    None if indexed is None else indexed.version,
+                )
+                if row is None:
+                    return None
+                note = _note(row)
+                if indexed is None:
+                    await conn.execute(_RETAG_PASSAGES, note.id, list(note.tags), note.updated_at)
+                else:
+                    await conn.execute(_DELETE_PASSAGES, note.id)
+                    await _write_passages(conn, owner, note, indexed)
+        return note
+
+    async def reindex(self, owner: OwnerId, note: Note, indexed: Indexed) -> bool:
+        """Replace the note's passages if it is still as read; False if it changed or went."""
+        with storage_errors():
+            async with self._pool.acquire() as conn, conn.transaction():
+                status = await conn.execute(
+                    _MARK_REINDEXED, owner, note.id, note.updated_at, indexed.version
+                )
+                if status != "UPDATE 1":
+                    return False
+                await conn.execute(_DELETE_PASSAGES, note.id)
+                await _write_passages(conn, owner, note, indexed)
+        return True
+
+    async def stale(self, owner: OwnerId, version: str, limit: int) -> list[Note]:
+        """Notes whose passages were made otherwise than `version` (oldest first)."""
+        with storage_errors():
+            rows = await self._pool.fetch(_STALE, owner, version, limit)
+        return [_note(r) for r in rows]
+
+    async def count_stale(self, owner: OwnerId, version: str) -> int:
+        with storage_errors():
+            return int(await self._pool.fetchval(_COUNT_STALE, owner, version))
+
+    async def mark_stale(self, owner: OwnerId) -> None:
+        with storage_errors():
+            await self._pool.execute(_MARK_STALE, owner)
 
     async def delete(self, owner: OwnerId, note_id: uuid.UUID) -> bool:
         with storage_errors():
@@ -170,9 +226,15 @@ class PgNoteRepository:
         return bool(status == "DELETE 1")
 
     async def list(
-        self, owner: OwnerId, limit: int, cursor: str | None, tag: str | None
+        self,
+        owner: OwnerId,
+        limit: int,
+        cursor: str | None,
+        tag: str | None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> NotePage:
-        args: list[Any] = [owner, limit + 1]
+        args: list[Any] = [owner, limit + 1, since, until]
         if tag is not None:
             args.append(tag)
         if cursor is not None:
@@ -189,18 +251,29 @@ class PgNoteRepository:
         more = len(rows) > limit
         return NotePage(notes, encode_cursor(notes[-1]) if more and notes else None)
 
-    async def search(
-        self, owner: OwnerId, embedding: Vector, limit: int, tags: tuple[str, ...]
-    ) -> Hits:
-        args = (owner, embedding, limit, list(tags))
+    async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits:
         with storage_errors():
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(_SET_EF_SEARCH, str(ef_search_for(limit)))
-                rows = await conn.fetch(_SEARCH, *args)
-                if len(rows) < limit:
-                    # pgvector 0.6 filters HNSW candidates after the scan, so a selective owner
-                    # or tag filter can leave too few. Too few also means the filtered set is
-                    # small or sparse in the graph: rank all of it exactly instead.
-                    await conn.execute(_FORCE_EXACT)
-                    rows = await conn.fetch(_SEARCH, *args)
-        return [SearchHit(_note(r), 1.0 - float(r["distance"])) for r in rows]
+            async with self._pool.acquire() as conn:
+                return await search_passages(conn, owner, query, embedding)
+
+
+async def _write_passages(conn: Any, owner: OwnerId, note: Note, indexed: Indexed) -> None:
+    vectors: list[Vector | None] = [*indexed.embeddings]
+    vectors += [None] * (len(indexed.passages) - len(vectors))
+    await conn.executemany(
+        _INSERT_PASSAGES,
+        [
+            (
+                note.id,
+                p.ordinal,
+                owner,
+                list(note.tags),
+                note.updated_at,
+                note.title,
+                p.heading,
+                p.body,
+                vector,
+            )
+            for p, vector in zip(indexed.passages, vectors, strict=True)
+        ],
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from vault_mcp.domain import Note, SearchHit, snippet
+from vault_mcp.domain import Note, SearchHit
 
 
 class NoteOut(BaseModel):
@@ -47,10 +47,16 @@ class NoteList(BaseModel):
 class SearchResult(BaseModel):
     id: str
     title: str
-    snippet: str = Field(description="The start of the note's text.")
-    score: float = Field(description="Cosine similarity to the query, -1..1; higher is closer.")
+    snippet: str = Field(
+        description="The passage of the note that matched best (shortened); read_note has all."
+    )
+    section: str = Field(description="The heading the passage stands under; empty at the top.")
+    score: float = Field(
+        description="Relevance 0..1, relative: 1 is a note ranked first by meaning and by words."
+    )
     tags: list[str]
     url: str
+    created_at: datetime
     updated_at: datetime
 
     @classmethod
@@ -58,10 +64,12 @@ class SearchResult(BaseModel):
         return cls(
             id=str(hit.note.id),
             title=hit.note.title,
-            snippet=snippet(hit.note.content),
-            score=round(hit.score, 4),
+            snippet=hit.snippet,
+            section=hit.heading,
+            score=hit.score,
             tags=list(hit.note.tags),
             url=url,
+            created_at=hit.note.created_at,
             updated_at=hit.note.updated_at,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from vault_mcp.auth.scopes import READ, WRITE
 from vault_mcp.domain import MAX_LIMIT, MAX_TAGS
@@ -15,6 +15,16 @@ NoteId = Annotated[str, Field(description="The note's id (a UUID), as returned b
 Tags = Annotated[
     list[str],
     Field(description=f"Short labels such as 'work' or 'recipes'; at most {MAX_TAGS}."),
+]
+
+# "What did I note last week": both date filters are on the updated time.
+Since = Annotated[
+    AwareDatetime | None,
+    Field(description="Only notes updated at or after this time (ISO 8601 with a time zone)."),
+]
+Until = Annotated[
+    AwareDatetime | None,
+    Field(description="Only notes updated before this time (ISO 8601 with a time zone)."),
 ]
 
 
@@ -81,6 +91,8 @@ async def list_notes(
         str | None, Field(description="The next_cursor of the previous page; omit for the first.")
     ] = None,
     tag: Annotated[str | None, Field(description="Only notes with this tag.")] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> NoteList:
     """List the user's notes, newest first, a page at a time.
 
@@ -88,7 +100,9 @@ async def list_notes(
     """
     with tool_errors():
         services, owner = await services_of(ctx, READ)
-        page = await services.notes.list(owner, limit=limit, cursor=cursor, tag=tag)
+        page = await services.notes.list(
+            owner, limit=limit, cursor=cursor, tag=tag, since=since, until=until
+        )
         return NoteList(
             notes=[NoteOut.of(n, services.note_url(n.id)) for n in page.notes],
             next_cursor=page.next_cursor,

@@ -10,9 +10,15 @@ from vault_mcp.auth.scopes import READ
 from vault_mcp.domain import MAX_LIMIT
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
 from vault_mcp.tools.models import Document, DocumentRef, DocumentRefs, SearchResult, SearchResults
+from vault_mcp.tools.notes import Since, Until
 
 Query = Annotated[
-    str, Field(description="What to look for, in plain words; matched by meaning, not spelling.")
+    str,
+    Field(
+        description="What to look for: a question or a few words. Matched by meaning and by "
+        'exact words alike, so names, codes and versions work too; "quoted phrase" and OR '
+        "are understood."
+    ),
 ]
 
 # ChatGPT's search returns a handful of documents to fetch; it does not page.
@@ -28,22 +34,28 @@ async def search_notes(
     tags: Annotated[
         list[str] | None, Field(description="Only notes that have all of these tags.")
     ] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> SearchResults:
-    """Find the user's notes closest in meaning to the query, best match first.
+    """Find the user's notes that match the query, best match first, searching every passage
+    of every note by meaning and by words.
 
-    Works with paraphrases and related words, not just exact terms. Each result has a
-    snippet; use read_note for the full text.
+    Works with paraphrases and with exact names or codes. Each result carries the passage
+    that matched as its snippet, and its dates; use read_note for the full text. Few or no
+    results mean nothing in the vault matches well.
     """
     with tool_errors():
         services, owner = await services_of(ctx, READ)
-        hits = await services.notes.search(owner, query, limit=limit, tags=tags or [])
+        hits = await services.notes.search(
+            owner, query, limit=limit, tags=tags or [], since=since, until=until
+        )
         return SearchResults(
             results=[SearchResult.of(h, services.note_url(h.note.id)) for h in hits]
         )
 
 
 async def search(ctx: ToolContext, query: Query) -> DocumentRefs:
-    """Search the user's notes by meaning and return matching documents (id, title, url).
+    """Search the user's notes by meaning and words; return matching documents (id, title, url).
 
     Use fetch with a result's id to read the whole note.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -103,6 +104,21 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise InvalidInput(f"{name} must be a whole number, not {raw[:20]!r}") from None
 
 
+def _date_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw[:64])
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an ISO 8601 time such as 2026-12-01T09:00:00Z, not {raw[:40]!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{name} has no time zone; add one, e.g. {raw[:30]}Z") from None
+    return value
+
+
 async def login(request: Request) -> Response:
     services = await services_of(request)
     body = await _parse(request, LoginBody, _BODY_SLACK)
@@ -137,15 +153,20 @@ async def notes_collection(request: Request) -> Response:
         )
     query = request.query_params.get("q")
     limit = _int_param(request, "limit", 10 if query is not None else 20)
+    since, until = _date_param(request, "since"), _date_param(request, "until")
     if query is not None:
         tags = request.query_params.getlist("tag")
-        hits = await services.notes.search(user, query, limit=limit, tags=tags)
+        hits = await services.notes.search(
+            user, query, limit=limit, tags=tags, since=since, until=until
+        )
         return JSONResponse({"results": [_hit_json(services, h) for h in hits]})
     page = await services.notes.list(
         user,
         limit=limit,
         cursor=request.query_params.get("cursor"),
         tag=request.query_params.get("tag"),
+        since=since,
+        until=until,
     )
     return JSONResponse(
         {"notes": [_note_json(services, n) for n in page.notes], "next_cursor": page.next_cursor}

@@ -1,0 +1,200 @@
+"""The search statement: passages by meaning and by words, fused per note in one SQL round trip."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vault_mcp.domain import NoteSummary, SearchHit, SearchQuery
+from vault_mcp.passages import snippet_of
+
+if TYPE_CHECKING:
+    from vault_mcp.service import Vector
+
+# Reciprocal-rank fusion (Cormack et al. 2009): a note scores w / (K + rank) in each ranked
+# list it is on. The lists are: passages by meaning (the best passage of each note), passages
+# holding every query word (websearch syntax), and — among the meaning candidates only, so it
+# stays cheap — how many of the query's words their best passage shares. Weights and the floor
+# were chosen on bench/quality.py's labelled sets (docs/benchmarks.md).
+
+
+@dataclass(frozen=True)
+class Fusion:
+    rrf_k: float = 60.0
+    meaning: float = 1.0
+    every_word: float = 1.0
+    shared_words: float = 0.5
+    # A note comes back only if its best passage is at least this close in meaning, or it
+    # holds every query word: a query with no real match returns few or no results.
+    min_similarity: float = 0.3
+
+
+FUSION = Fusion()
+
+# Owners with fewer passages than this are ranked exactly (every passage compared, ~1-2 ms),
+# so a small account among large ones gets the exact top k; larger ones go through the HNSW
+# index, whose iterative scans keep a selective tag or date filter from starving the result.
+EXACT_BELOW = 2_000
+# Passages the meaning leg takes per requested note: several passages of one note may be near.
+CANDIDATES_PER_RESULT = 10
+# Passages holding every query word that are ranked at most; a query of one common word would
+# otherwise rank most of the vault's passages. Meaning still ranks the whole vault.
+WORD_MATCHES_RANKED = 5_000
+
+_SEARCH = """
+WITH
+query AS (
+    SELECT websearch_to_tsquery('english', $3) || websearch_to_tsquery('simple', $3) AS every,
+           -- The query's words joined by OR (stemmed, no stop words).
+           regexp_replace(plainto_tsquery('english', $3)::text, ' (&|<->|<[0-9]+>) ', ' | ', 'g')
+               ::tsquery AS any
+),
+scope AS (
+    -- Counting stops at the threshold; ORDER BY keeps it on the owner index.
+    SELECT count(*) < $9 AS exact
+    FROM (SELECT 1 FROM note_passages WHERE owner_id = $1 ORDER BY owner_id LIMIT $9) AS sized
+),
+near_exact AS (
+    SELECT note_id, ordinal, embedding <=> $2 AS distance FROM note_passages
+    WHERE $10::boolean AND (SELECT exact FROM scope) AND owner_id = $1 AND embedding IS NOT NULL
+      AND tags @> $5 AND ($6::timestamptz IS NULL OR updated_at >= $6)
+      AND ($7::timestamptz IS NULL OR updated_at < $7)
+    -- "+ 0": an expression no index can order by, so every passage in scope is compared.
+    ORDER BY (embedding <=> $2) + 0 LIMIT $8
+),
+near_indexed AS (
+    SELECT note_id, ordinal, embedding <=> $2 AS distance FROM note_passages
+    WHERE $10::boolean AND NOT (SELECT exact FROM scope) AND owner_id = $1
+      AND tags @> $5 AND ($6::timestamptz IS NULL OR updated_at >= $6)
+      AND ($7::timestamptz IS NULL OR updated_at < $7)
+    ORDER BY embedding <=> $2 LIMIT $8
+),
+near AS (
+    SELECT DISTINCT ON (note_id) note_id, ordinal, distance
+    FROM (SELECT * FROM near_exact UNION ALL SELECT * FROM near_indexed) AS candidates
+    ORDER BY note_id, distance
+),
+by_meaning AS (
+    SELECT note_id, ordinal, distance, row_number() OVER (ORDER BY distance, note_id) AS rank
+    FROM near
+),
+holding AS (
+    SELECT p.note_id, p.ordinal, ts_rank_cd(p.words, query.every) AS weight
+    FROM note_passages AS p, query
+    WHERE $11::boolean AND p.words @@ query.every AND p.owner_id = $1
+      AND p.tags @> $5 AND ($6::timestamptz IS NULL OR p.updated_at >= $6)
+      AND ($7::timestamptz IS NULL OR p.updated_at < $7)
+    LIMIT $12
+),
+by_words AS (
+    SELECT note_id, ordinal, weight, row_number() OVER (ORDER BY weight DESC, note_id) AS rank
+    FROM (
+        SELECT DISTINCT ON (note_id) note_id, ordinal, weight FROM holding
+        ORDER BY note_id, weight DESC
+    ) AS best
+),
+by_shared AS (
+    SELECT m.note_id, row_number() OVER (ORDER BY ts_rank(p.words, query.any) DESC) AS rank
+    FROM by_meaning AS m
+    JOIN note_passages AS p ON p.note_id = m.note_id AND p.ordinal = m.ordinal, query
+    WHERE p.words @@ query.any
+),
+fused AS (
+    SELECT coalesce(m.note_id, w.note_id) AS note_id,
+           coalesce($13::float8 / ($16::float8 + m.rank), 0)
+             + coalesce($14::float8 / ($16::float8 + w.rank), 0)
+             + coalesce($15::float8 / ($16::float8 + s.rank), 0) AS score,
+           -- The snippet comes from the leg that ranked the note higher.
+           CASE WHEN w.rank IS NOT NULL AND (m.rank IS NULL OR w.rank < m.rank)
+                THEN w.ordinal ELSE m.ordinal END AS ordinal,
+           1 - m.distance AS similarity,
+           w.note_id IS NOT NULL AS holds_every_word
+    FROM by_meaning AS m
+    FULL JOIN by_words AS w ON w.note_id = m.note_id
+    LEFT JOIN by_shared AS s ON s.note_id = m.note_id
+),
+best AS (
+    SELECT note_id, ordinal, score FROM fused
+    WHERE holds_every_word OR similarity >= $17::float8
+    ORDER BY score DESC, note_id
+    LIMIT $4
+)
+-- Only the notes shown are read, each through its primary key ("OFFSET 0" keeps the planner
+-- from turning these lookups into a join over all the owner's notes).
+SELECT n.id, n.title, n.tags, n.created_at, n.updated_at, p.heading, p.body, b.score
+FROM best AS b
+CROSS JOIN LATERAL (
+    SELECT id, title, tags, created_at, updated_at FROM notes
+    WHERE id = b.note_id AND owner_id = $1 OFFSET 0
+) AS n
+CROSS JOIN LATERAL (
+    SELECT heading, body FROM note_passages
+    WHERE note_id = b.note_id AND ordinal = b.ordinal OFFSET 0
+) AS p
+ORDER BY b.score DESC, n.id
+"""
+
+# websearch syntax reads "-word" as NOT word; in a vault, a leading dash is a flag or a list
+# marker ("--dry-run", "- item"), so it is dropped and the word searched for.
+_NEGATION = re.compile(r"(^|\s)-+(?=\S)")
+
+
+def _weights(query: SearchQuery, fusion: Fusion) -> tuple[float, float, float]:
+    """Each leg's weight in the fusion; a leg that is off weighs nothing."""
+    return (
+        fusion.meaning if query.mode in ("fused", "vector") else 0.0,
+        fusion.every_word if query.mode in ("fused", "words") else 0.0,
+        fusion.shared_words if query.mode == "fused" else 0.0,
+    )
+
+
+def arguments(
+    owner: int, query: SearchQuery, embedding: Vector, fusion: Fusion = FUSION
+) -> tuple[Any, ...]:
+    """The statement's parameters, in order."""
+    weights = _weights(query, fusion)
+    return (
+        owner,
+        embedding,
+        _NEGATION.sub(r"\1", query.text),
+        query.limit,
+        list(query.tags),
+        query.since,
+        query.until,
+        query.limit * CANDIDATES_PER_RESULT,
+        EXACT_BELOW,
+        weights[0] > 0,
+        weights[1] > 0,
+        WORD_MATCHES_RANKED,
+        *weights,
+        fusion.rrf_k,
+        # Words alone: only notes that hold every word (no similarity reaches 2).
+        fusion.min_similarity if weights[0] > 0 else 2.0,
+    )
+
+
+def _hit(row: Mapping[str, Any], query: SearchQuery, best: float) -> SearchHit:
+    note = NoteSummary(
+        id=row["id"],
+        title=row["title"],
+        tags=tuple(row["tags"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+    return SearchHit(
+        note=note,
+        score=round(float(row["score"]) / best, 4),
+        snippet=snippet_of(row["body"], query.text),
+        heading=row["heading"],
+    )
+
+
+async def search(
+    conn: Any, owner: int, query: SearchQuery, embedding: Vector, fusion: Fusion = FUSION
+) -> list[SearchHit]:
+    rows = await conn.fetch(_SEARCH, *arguments(owner, query, embedding, fusion))
+    # Scores are shown relative to a note ranked first in every leg that is on.
+    best = sum(_weights(query, fusion)) / (fusion.rrf_k + 1)
+    return [_hit(r, query, best) for r in rows]

@@ -1,0 +1,60 @@
+"""`vault-mcp reindex [--user NAME]`: re-split and re-embed notes whose passages are stale.
+
+Stale means made otherwise than this version makes them: the single vector an upgraded vault
+carried over (migration 0006), an older splitter, or (with --all) a different model. Each
+batch commits on its own, so an interrupted reindex resumes where it stopped; searches keep
+answering throughout, from whichever passages each note has at the moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vault_mcp.errors import NotFound
+from vault_mcp.importer import BATCH, Progress
+from vault_mcp.runtime import open_services
+from vault_mcp.settings import Settings
+
+
+@dataclass
+class ReindexReport:
+    accounts: int = 0
+    reindexed: int = 0
+    left: int = 0  # notes that kept changing under the reindex; a later run takes them
+
+
+async def reindex_notes(
+    settings: Settings,
+    username: str | None,
+    *,
+    everything: bool = False,
+    progress: Callable[[int], Progress] = Progress,
+) -> ReindexReport:
+    report = ReindexReport()
+    async with open_services(settings, act_as_default_user=False) as services:
+        if username is not None:
+            user = await services.users.by_name(username)
+            if user is None:
+                raise NotFound(f"no account named {username!r}; see `vault-mcp user list`")
+            owners = [user.id]
+        else:
+            owners = [u.id for u in await services.users.all()]
+        for owner in owners:
+            if everything:
+                await services.notes.mark_stale(owner)
+            total = await services.notes.count_stale(owner)
+            if total == 0:
+                continue
+            report.accounts += 1
+            bar, done, left = progress(total), 0, total
+            while left:
+                reindexed, still = await services.notes.reindex(owner, BATCH)
+                done += reindexed
+                bar.update(min(done, total))
+                if reindexed == 0 and still >= left:
+                    break  # nothing moved: the rest keeps changing under us
+                left = still
+            report.reindexed += done
+            report.left += left
+    return report
