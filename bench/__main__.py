@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.core", "bench.serving", "bench.import_rate", "bench.hnsw"]
+BENCHMARKS = ["bench.core", "bench.serving", "bench.import_rate", "bench.hnsw", "bench.quality"]
 
 
 def main() -> int:
