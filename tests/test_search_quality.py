@@ -123,7 +123,8 @@ async def test_tag_filtered_search_keeps_meaning_and_the_filter(model_services: 
         model_services.owner, "home loan interest terms", limit=5, tags=["money"]
     )
     assert [h.note.title for h in hits][:1] == ["Mortgage"]
-    assert {str(h.note.id) for h in hits} == {ids["Mortgage"], ids["Car insurance"]}
+    # Only notes with the tag; the other one may fall below the relevance floor.
+    assert {str(h.note.id) for h in hits} <= {ids["Mortgage"], ids["Car insurance"]}
 
 
 async def test_an_edited_note_is_found_by_its_new_meaning(model_services: Services) -> None:

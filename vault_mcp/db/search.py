@@ -26,9 +26,12 @@ class Fusion:
     meaning: float = 1.0
     every_word: float = 1.0
     shared_words: float = 0.5
-    # A note comes back only if its best passage is at least this close in meaning, or it
-    # holds every query word: a query with no real match returns few or no results.
-    min_similarity: float = 0.3
+    # The relevance floor: a note comes back if a passage holds every query word, or its best
+    # passage is this close in meaning (cosine), or nearly as close and shares a query word.
+    # On bench/quality.py's sets every true match ranked in a top 10 clears it, while random
+    # letter strings never do (docs/benchmarks.md has the distributions).
+    min_similarity: float = 0.35
+    min_similarity_sharing: float = 0.2
 
 
 FUSION = Fusion()
@@ -110,6 +113,7 @@ fused AS (
            CASE WHEN w.rank IS NOT NULL AND (m.rank IS NULL OR w.rank < m.rank)
                 THEN w.ordinal ELSE m.ordinal END AS ordinal,
            1 - m.distance AS similarity,
+           s.note_id IS NOT NULL AS shares_words,
            w.note_id IS NOT NULL AS holds_every_word
     FROM by_meaning AS m
     FULL JOIN by_words AS w ON w.note_id = m.note_id
@@ -118,6 +122,7 @@ fused AS (
 best AS (
     SELECT note_id, ordinal, score FROM fused
     WHERE holds_every_word OR similarity >= $17::float8
+       OR (shares_words AND similarity >= $18::float8)
     ORDER BY score DESC, note_id
     LIMIT $4
 )
@@ -172,6 +177,7 @@ def arguments(
         fusion.rrf_k,
         # Words alone: only notes that hold every word (no similarity reaches 2).
         fusion.min_similarity if weights[0] > 0 else 2.0,
+        fusion.min_similarity_sharing if weights[0] > 0 else 2.0,
     )
 
 
