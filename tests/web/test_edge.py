@@ -105,10 +105,17 @@ def test_authorize_errors_still_reach_an_allow_listed_callback(
 # -- finding 12: CSRF bound to the session, __Host- cookies ---------------------------------
 
 
+def _plant(http: TestClient, name: str, value: str) -> None:
+    """Replace the browser's cookie (a jar may hold one per domain: keep exactly one)."""
+    http.cookies.delete(name)
+    http.cookies.set(name, value)
+    assert [c.value for c in http.cookies.jar if c.name == name] == [value]
+
+
 def test_a_planted_csrf_cookie_with_a_matching_field_is_refused(http: TestClient) -> None:
     """Double-submit alone trusts any cookie: a neighbour site that can set one could post."""
     sign_in(http)
-    http.cookies.set("vault_csrf", "planted-by-a-neighbour")
+    _plant(http, "vault_csrf", "planted-by-a-neighbour")
     response = http.post(
         "/notes", data={"csrf_token": "planted-by-a-neighbour", "title": "x", "content": "y"}
     )
@@ -121,7 +128,7 @@ def test_a_csrf_token_from_another_session_is_refused(http: TestClient) -> None:
     stolen_cookie, stolen_token = http.cookies["vault_csrf"], _csrf(http, "/notes")
     http.cookies.clear()
     sign_in(http, "alice")
-    http.cookies.set("vault_csrf", stolen_cookie)
+    _plant(http, "vault_csrf", stolen_cookie)
     response = http.post("/notes", data={"csrf_token": stolen_token, "title": "x"})
     assert response.status_code == 403
 
@@ -154,7 +161,7 @@ def test_over_https_the_cookies_are_host_prefixed_and_secure(
 
 @pytest.fixture
 def few_sessions(monkeypatch: pytest.MonkeyPatch, http: TestClient) -> Iterator[TestClient]:
-    monkeypatch.setattr("vault_mcp.web.MAX_SESSIONS_PER_ACCOUNT", 3)
+    monkeypatch.setattr("vault_mcp.web.MAX_SESSIONS_PER_ACCOUNT", 3, raising=False)
     app = create_app(http.app.state.settings, HashingEmbedder())  # type: ignore[attr-defined]
     with TestClient(app, base_url="http://127.0.0.1:8000") as capped:
         yield capped
@@ -225,3 +232,13 @@ def test_a_database_outage_makes_mcp_and_rest_answer_503_not_401(
     finally:
         _set_connections(pg_cluster, database_url, allowed=True)
     assert _open_session(http, token).status_code == 200  # and it recovers by itself
+
+
+def test_a_session_cookie_never_authenticates_the_api_or_mcp(http: TestClient) -> None:
+    """A browser sends its cookie along with any forged cross-site request: only the pages,
+    whose forms carry CSRF tokens, accept it."""
+    sign_in(http)
+    assert http.get("/notes").status_code == 200
+    assert http.get("/api/v1/notes").status_code == 401
+    mcp = http.post("/mcp", headers=MCP_HEADERS, json=initialize_request("cookie"))
+    assert mcp.status_code == 401
