@@ -4,12 +4,14 @@ database, a fresh copy of it per test, and the real embedding model loaded once 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,9 +168,36 @@ def hashing_embedder() -> HashingEmbedder:
     return HashingEmbedder(384)
 
 
+@dataclass(frozen=True)
+class OpenedServices(Services):
+    """The services, plus what only tests reach for (the app's Services hands out verbs
+    only): the database pool, the embedder and the accounts store."""
+
+    pool: Any
+    embedder: Any
+    users: Any
+
+
+@asynccontextmanager
+async def opened_services(
+    database_url: str, embedder: Any, **settings: Any
+) -> AsyncIterator[OpenedServices]:
+    from vault_mcp.db.pool import open_pool
+    from vault_mcp.db.users import PgUserRepository
+
+    async with (
+        open_services(make_settings(database_url, **settings), embedder) as opened,
+        open_pool(database_url) as pool,
+    ):
+        fields = {f.name: getattr(opened, f.name) for f in dataclasses.fields(opened)}
+        yield OpenedServices(**fields, pool=pool, embedder=embedder, users=PgUserRepository(pool))
+
+
 @pytest.fixture
-async def services(database_url: str, hashing_embedder: HashingEmbedder) -> AsyncIterator[Services]:
-    async with open_services(make_settings(database_url), hashing_embedder) as opened:
+async def services(
+    database_url: str, hashing_embedder: HashingEmbedder
+) -> AsyncIterator[OpenedServices]:
+    async with opened_services(database_url, hashing_embedder) as opened:
         yield opened
 
 
@@ -194,6 +223,6 @@ async def torch_embedder() -> Any:
 
 
 @pytest.fixture
-async def model_services(database_url: str, real_embedder: Any) -> AsyncIterator[Services]:
-    async with open_services(make_settings(database_url), real_embedder) as opened:
+async def model_services(database_url: str, real_embedder: Any) -> AsyncIterator[OpenedServices]:
+    async with opened_services(database_url, real_embedder) as opened:
         yield opened

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 Handler = Callable[[], tuple[int, dict[str, str], bytes]]
 
 
-def self_signed_certificate(prefix: Path) -> Path:
-    """cert.pem and key.pem for localhost and 127.0.0.1 in `prefix`; the cert's path."""
+def self_signed_certificate(prefix: Path, names: tuple[str, ...] = ("localhost",)) -> Path:
+    """cert.pem and key.pem for `names` and 127.0.0.1 in `prefix`; the cert's path."""
     subprocess.run(
         [
             "openssl",
@@ -31,7 +31,7 @@ def self_signed_certificate(prefix: Path) -> Path:
             "-subj",
             "/CN=localhost",
             "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + ",IP:127.0.0.1",
             "-keyout",
             str(prefix / "key.pem"),
             "-out",

@@ -1,4 +1,4 @@
-"""Units of the auth package that need no server: secrets, durations, throttling."""
+"""Units of the auth package that need no server: secrets, durations, scopes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from vault_mcp.auth.secret import load_or_create_secret
-from vault_mcp.auth.throttle import ACCOUNT_FAILURES, WINDOW_SECONDS, LoginThrottle
 from vault_mcp.errors import InvalidInput
 from vault_mcp.settings import parse_duration
 
@@ -48,26 +47,6 @@ def test_durations(text: str, expected: timedelta) -> None:
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
-
-
-def test_throttle_window_expires() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(clock=lambda: now[0])
-    for _ in range(ACCOUNT_FAILURES):
-        throttle.failed("alice", "10.0.0.1")
-    wait = throttle.retry_after("Alice", "10.0.0.2")  # names are case-insensitive
-    assert 0 < wait <= WINDOW_SECONDS + 1
-    now[0] += WINDOW_SECONDS + 1
-    assert throttle.retry_after("alice", "10.0.0.1") == 0
-
-
-def test_a_success_clears_the_accounts_failures() -> None:
-    throttle = LoginThrottle(clock=lambda: 0.0)
-    for _ in range(ACCOUNT_FAILURES - 1):
-        throttle.failed("bob", "a")
-    throttle.succeeded("bob")
-    throttle.failed("bob", "a")
-    assert throttle.retry_after("bob", "b") == 0
 
 
 async def test_every_tool_has_a_scope_that_matches_its_read_only_hint() -> None:

@@ -86,7 +86,7 @@ async def test_reindex_of_an_unknown_account_is_refused(database_url: str) -> No
     from vault_mcp.errors import NotFound
 
     settings = make_settings(database_url)
-    with pytest.raises(NotFound, match="no account named 'nobody'"):
+    with pytest.raises(NotFound, match="no user 'nobody'"):
         await reindex_notes(settings, "nobody", progress=_quiet)
 
 

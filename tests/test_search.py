@@ -86,11 +86,9 @@ async def test_a_rare_identifier_is_found_first_by_its_words(services: Services)
 async def test_a_note_larger_than_the_embedded_size_keeps_its_tail_findable_by_words(
     database_url: str, hashing_embedder: object
 ) -> None:
-    from tests.conftest import make_settings
-    from vault_mcp.runtime import open_services
+    from tests.conftest import opened_services
 
-    settings = make_settings(database_url, max_embedded_chars=2000)
-    async with open_services(settings, hashing_embedder) as services:  # type: ignore[arg-type]
+    async with opened_services(database_url, hashing_embedder, max_embedded_chars=2000) as services:
         body = "\n\n".join(f"Paragraph {i} of filler text here." for i in range(300))
         note = await services.notes.create(
             services.owner, "Long", body + "\n\nThe tail says quetzalcoatl."

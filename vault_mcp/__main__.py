@@ -73,6 +73,7 @@ def run_serve(settings: Settings) -> int:
     import uvicorn
 
     from vault_mcp.web import create_app
+    from vault_mcp.web.timeouts import timed_h11
 
     if not _is_loopback(settings.host) and settings.jwt_secret is None:
         print(
@@ -92,6 +93,10 @@ def run_serve(settings: Settings) -> int:
         log_level="warning",
         proxy_headers=True,
         lifespan="on",
+        # Headers and body must arrive within a deadline (uvicorn has none of its own);
+        # an idle keep-alive connection is closed after 5 s.
+        http=timed_h11(),
+        timeout_keep_alive=5,
     )
     return 0
 

@@ -6,11 +6,10 @@ import getpass
 import sys
 from collections.abc import Callable
 
-from vault_mcp.auth.passwords import check_password_strength, hash_password
-from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
-from vault_mcp.db.users import PgUserRepository, validate_username
-from vault_mcp.errors import InvalidInput, NotFound
-from vault_mcp.runtime import open_database
+from vault_mcp.auth.models import validate_username
+from vault_mcp.auth.passwords import check_password_strength
+from vault_mcp.errors import InvalidInput
+from vault_mcp.runtime import open_accounts
 from vault_mcp.settings import Settings
 
 
@@ -27,14 +26,14 @@ def read_new_password(from_stdin: bool, prompt: Callable[[str], str] = getpass.g
 
 async def add(settings: Settings, username: str, password: str) -> str:
     username = validate_username(username)
-    async with open_database(settings) as pool:
-        await PgUserRepository(pool).create(username, await hash_password(password))
+    async with open_accounts(settings) as auth:
+        await auth.add_user(username, password)
     return f"created user {username!r}; sign in at {settings.base_url()}/login"
 
 
 async def list_all(settings: Settings) -> str:
-    async with open_database(settings) as pool:
-        users = await PgUserRepository(pool).all()
+    async with open_accounts(settings) as auth:
+        users = await auth.users()
     if not users:
         return "no users yet; create one with `vault-mcp user add NAME`"
     width = max(len(u.username) for u in users)
@@ -46,21 +45,20 @@ async def list_all(settings: Settings) -> str:
 
 
 async def passwd(settings: Settings, username: str, password: str) -> str:
-    async with open_database(settings) as pool:
-        user_id = await PgUserRepository(pool).set_password(username, await hash_password(password))
-        # A new password ends every session signed in with the old one.
-        await PgRefreshTokenStore(pool, settings.refresh_ttl).revoke_user(user_id)
-    return f"password of {username!r} changed; its other sessions are signed out"
+    async with open_accounts(settings) as auth:
+        await auth.change_password(username, password)
+    return (
+        f"password of {username.strip()!r} changed; its sessions, connected apps and "
+        "personal tokens are revoked"
+    )
 
 
 async def delete(settings: Settings, username: str, confirm: Callable[[str], bool]) -> str:
-    async with open_database(settings) as pool:
-        users = PgUserRepository(pool)
-        user = await users.by_name(username)
-        if user is None:
-            raise NotFound(f"no user named {username!r}")
-        notes = await users.count_notes(user.id)
-        if notes and not confirm(f"Delete user {username!r} and their {notes} note(s)? [y/N] "):
-            return "nothing deleted"
-        await users.delete(user.id)
+    def ask(notes: int) -> bool:
+        return confirm(f"Delete user {username!r} and their {notes} note(s)? [y/N] ")
+
+    async with open_accounts(settings) as auth:
+        notes = await auth.delete_user(username, ask)
+    if notes is None:
+        return "nothing deleted"
     return f"deleted user {username!r} and {notes} note(s)"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vault_mcp.errors import NotFound
 from vault_mcp.importer import BATCH, Progress
 from vault_mcp.runtime import open_services
 from vault_mcp.settings import Settings
@@ -34,12 +33,9 @@ async def reindex_notes(
     report = ReindexReport()
     async with open_services(settings, act_as_default_user=False) as services:
         if username is not None:
-            user = await services.users.by_name(username)
-            if user is None:
-                raise NotFound(f"no account named {username!r}; see `vault-mcp user list`")
-            owners = [user.id]
+            owners = [(await services.auth.account(username)).id]
         else:
-            owners = [u.id for u in await services.users.all()]
+            owners = [u.id for u in await services.auth.users()]
         for owner in owners:
             if everything:
                 await services.notes.mark_stale(owner)

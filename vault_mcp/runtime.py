@@ -7,7 +7,7 @@ import importlib
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
-    from vault_mcp.db.users import PgUserRepository
 
 # The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
 # them in a worker thread after it starts, so they never delay the MCP handshake.
@@ -38,6 +37,7 @@ _ADAPTER_MODULES = (
     "vault_mcp.db.notes",
     "vault_mcp.db.pool",
     "vault_mcp.db.users",
+    "vault_mcp.db.login_throttle",
     "vault_mcp.embeddings",
     "vault_mcp.auth.service",
     "vault_mcp.auth.oauth",
@@ -51,31 +51,35 @@ def import_adapters() -> None:
 
 @dataclass(frozen=True)
 class Services:
-    """What a request needs: the services, who it acts for, and where notes live on the web."""
+    """What a request needs: the services, who it acts for, and where notes live on the web.
+    Verbs only: no pool and no repository is handed out."""
 
     notes: NoteService
-    users: PgUserRepository
     auth: AuthService
     oauth: OAuthServer
     # The account a local process (stdio) acts as; None over HTTP, where every request
     # must carry a token naming its user.
     owner: OwnerId | None
-    embedder: Embedder
-    pool: Pool
     base_url: str
+    database_ok: Callable[[], Awaitable[bool]]
 
     def note_url(self, note_id: uuid.UUID) -> str:
         return f"{self.base_url}/notes/{note_id}"
 
-    async def database_ok(self) -> bool:
-        from vault_mcp.db.pool import storage_errors
 
+def database_probe(pool: Pool) -> Callable[[], Awaitable[bool]]:
+    """Whether the database answers within two seconds (for /health)."""
+    from vault_mcp.db.pool import storage_errors
+
+    async def database_ok() -> bool:
         try:
             with storage_errors():
-                await self.pool.fetchval("SELECT 1", timeout=2)
+                await pool.fetchval("SELECT 1", timeout=2)
         except (StorageUnavailable, TimeoutError):
             return False
         return True
+
+    return database_ok
 
 
 @asynccontextmanager
@@ -130,6 +134,57 @@ async def open_database(settings: Settings) -> AsyncIterator[Pool]:
             yield pool
 
 
+def build_auth(
+    pool: Pool, settings: Settings, jwt_secret: str | None
+) -> tuple[AuthService, OAuthServer]:
+    """The accounts and OAuth services on `pool`: the one place that knows their stores."""
+    from vault_mcp.auth.cimd import ClientMetadataFetcher
+    from vault_mcp.auth.clients import ClientRegistry
+    from vault_mcp.auth.oauth import OAuthServer
+    from vault_mcp.auth.service import AuthService
+    from vault_mcp.auth.tokens import AccessTokenIssuer
+    from vault_mcp.db.login_throttle import PgLoginThrottle
+    from vault_mcp.db.oauth import PgClientStore, PgCodeStore
+    from vault_mcp.db.personal_tokens import PgPersonalTokenStore
+    from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+    from vault_mcp.db.users import PgUserRepository
+
+    base_url = settings.base_url()
+    refresh_tokens = PgRefreshTokenStore(pool, settings.refresh_ttl)
+    auth = AuthService(
+        PgUserRepository(pool),
+        refresh_tokens,
+        AccessTokenIssuer(
+            secret=jwt_secret or secrets.token_urlsafe(48),
+            issuer=base_url,
+            audience=f"{base_url}/mcp",
+            ttl=settings.access_ttl,
+        ),
+        PgLoginThrottle(pool),
+        PgPersonalTokenStore(pool),
+    )
+    oauth = OAuthServer(
+        ClientRegistry(
+            PgClientStore(pool),
+            ClientMetadataFetcher(allow_private_addresses=settings.oauth_cimd_allow_private),
+            settings.redirect_allowlist,
+        ),
+        PgCodeStore(pool, CODE_TTL, refresh_tokens),
+        auth,
+        issuer=base_url,
+        resource=f"{base_url}/mcp",
+    )
+    return auth, oauth
+
+
+@asynccontextmanager
+async def open_accounts(settings: Settings) -> AsyncIterator[AuthService]:
+    """The accounts service alone (the `user` and `token` commands): no model, no notes."""
+    async with open_database(settings) as pool:
+        auth, _ = build_auth(pool, settings, None)
+        yield auth
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -144,16 +199,7 @@ async def open_services(
     HTTP it is False. `jwt_secret`: the signing key; None means a key for this process only
     (fine where no token outlives the process).
     """
-    from vault_mcp.auth.cimd import ClientMetadataFetcher
-    from vault_mcp.auth.clients import ClientRegistry
-    from vault_mcp.auth.oauth import OAuthServer
-    from vault_mcp.auth.service import AuthService
-    from vault_mcp.auth.throttle import LoginThrottle
-    from vault_mcp.auth.tokens import AccessTokenIssuer
     from vault_mcp.db.notes import PgNoteRepository
-    from vault_mcp.db.oauth import PgClientStore, PgCodeStore
-    from vault_mcp.db.personal_tokens import PgPersonalTokenStore
-    from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
     from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
     from vault_mcp.embeddings import create_embedder
@@ -161,38 +207,14 @@ async def open_services(
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)
     async with open_database(settings) as pool:
-        users = PgUserRepository(pool)
-        owner = await users.ensure(settings.user) if act_as_default_user else None
+        owner = await PgUserRepository(pool).ensure(settings.user) if act_as_default_user else None
         limits = Limits(
             max_content_bytes=settings.max_content_bytes,
             max_embedded_chars=settings.max_embedded_chars,
         )
         notes = NoteService(PgNoteRepository(pool), embedder, limits)
-        base_url = settings.base_url()
-        auth = AuthService(
-            users,
-            PgRefreshTokenStore(pool, settings.refresh_ttl),
-            AccessTokenIssuer(
-                secret=jwt_secret or secrets.token_urlsafe(48),
-                issuer=base_url,
-                audience=f"{base_url}/mcp",
-                ttl=settings.access_ttl,
-            ),
-            LoginThrottle(),
-            PgPersonalTokenStore(pool),
-        )
-        oauth = OAuthServer(
-            ClientRegistry(
-                PgClientStore(pool),
-                ClientMetadataFetcher(allow_private_addresses=settings.oauth_cimd_allow_private),
-                settings.redirect_allowlist,
-            ),
-            PgCodeStore(pool, CODE_TTL),
-            auth,
-            issuer=base_url,
-            resource=f"{base_url}/mcp",
-        )
-        yield Services(notes, users, auth, oauth, owner, embedder, pool, base_url)
+        auth, oauth = build_auth(pool, settings, jwt_secret)
+        yield Services(notes, auth, oauth, owner, settings.base_url(), database_probe(pool))
 
 
 class ServicesHandle:

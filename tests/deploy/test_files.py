@@ -118,3 +118,20 @@ def test_dockerfile_runs_the_server_as_uid_1001_with_a_healthcheck() -> None:
     assert "USER 1001" in text and "EXPOSE 8000" in text and "HF_HUB_OFFLINE=1" in text
     assert 'CMD ["vault-mcp", "serve", "--host", "0.0.0.0", "--port", "8000"]' in text
     assert "HEALTHCHECK" in text and "/health" in text
+
+
+def test_the_backend_trusts_forwarded_headers_only_from_its_own_network(
+    model: dict[str, Any],
+) -> None:
+    """`FORWARDED_ALLOW_IPS=*` let any client choose the address sign-ins are throttled by."""
+    trusted = model["services"]["backend"]["environment"]["FORWARDED_ALLOW_IPS"]
+    [subnet] = [c["subnet"] for c in model["networks"]["default"]["ipam"]["config"]]
+    assert trusted == subnet and trusted != "*"
+    for name in ("backend", "nginx"):
+        assert set(model["services"][name].get("networks", {"default": None})) == {"default"}
+
+
+def test_nginx_replaces_the_clients_x_forwarded_for_with_its_address() -> None:
+    lines = [line.split("#")[0].strip() for line in (REPO / "nginx.conf").read_text().splitlines()]
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in lines
+    assert not any("$proxy_add_x_forwarded_for" in line for line in lines)

@@ -180,3 +180,26 @@ async def test_a_burst_on_the_api_gets_429s(stack: Stack) -> None:
     assert 20 <= ok < sent and refused > 0
     limited = next(r for r in responses if r.status_code == 429)
     assert limited.headers.get_list("strict-transport-security")  # headers on nginx's own answers
+
+
+async def test_a_spoofed_x_forwarded_for_does_not_choose_the_throttled_address(
+    stack: Stack,
+) -> None:
+    """Through nginx, a client's own X-Forwarded-For never becomes its address."""
+    import asyncpg
+
+    async with _client(stack) as http:
+        refused = await http.post(
+            f"{stack.https}/api/v1/auth/login",
+            json={"username": "nobody-xff", "password": "not the password"},
+            headers={"X-Forwarded-For": "203.0.113.77"},
+        )
+    assert refused.status_code == 401
+    conn = await asyncpg.connect(stack.env["DATABASE_URL"])
+    try:
+        address = await conn.fetchval(
+            "SELECT address FROM login_attempts WHERE account = 'nobody-xff'"
+        )
+    finally:
+        await conn.close()
+    assert address == "127.0.0.1"

@@ -169,3 +169,13 @@ def test_one_address_guessing_across_accounts_is_throttled(http: TestClient) -> 
         )
     blocked = http.post("/api/v1/auth/login", json={"username": "bob", "password": PASSWORD})
     assert blocked.status_code == 429
+
+
+def test_whitespace_spellings_of_a_locked_name_do_not_sign_in(http: TestClient) -> None:
+    """Issue 11, finding 1: " alice", "alice\\t" and "\\u00a0alice" each reached alice's
+    account with a fresh count of guesses while "alice" was locked."""
+    for _ in range(ACCOUNT_FAILURES):
+        http.post("/api/v1/auth/login", json={"username": "alice", "password": "guess123"})
+    for spelling in (" alice", "alice\t", "\u00a0alice"):
+        answer = http.post("/api/v1/auth/login", json={"username": spelling, "password": PASSWORD})
+        assert answer.status_code == 429, (spelling, answer.text)

@@ -95,3 +95,26 @@ def test_an_expired_token_is_refused(http: TestClient, cli: Cli, database_url: s
     assert http.get("/api/v1/notes", headers=auth(token)).status_code == 401
     code, _, err = cli("token", "create", "--name", "x", "--expires", "soon", "--user", "alice")
     assert code == 1 and "'soon' is not a duration" in err
+
+
+def test_a_password_change_revokes_personal_tokens_sessions_and_oauth_grants(
+    http: TestClient, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web.conftest import login
+    from tests.web.oauth_helpers import register, sign_in, tokens_for
+
+    _, out, _ = cli("token", "create", "--name", "script", "--user", "alice")
+    personal = out.strip()
+    rest = login(http, "alice")["access_token"]
+    sign_in(http)  # a web session
+    oauth = tokens_for(http, register(http)["client_id"])["access_token"]
+    for token in (personal, rest, oauth):
+        assert http.get("/api/v1/notes", headers=auth(token)).status_code == 200
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new password\n"))
+    code, out, _ = cli("user", "passwd", "alice", "--password-stdin")
+    assert code == 0 and "personal tokens are revoked" in out
+
+    for token in (personal, rest, oauth):
+        assert http.get("/api/v1/notes", headers=auth(token)).status_code == 401
+    assert http.get("/notes").status_code == 303  # the web session is over: to /login

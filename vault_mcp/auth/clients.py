@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vault_mcp.auth.cimd import ClientMetadataFetcher, looks_like_metadata_url
-from vault_mcp.auth.redirects import check_redirect_uri
+from vault_mcp.auth.models import StoredClient, digest
+from vault_mcp.auth.redirects import check_redirect_uri, is_loopback_http
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes
-from vault_mcp.db.oauth import PgClientStore, StoredClient
-from vault_mcp.db.refresh_tokens import digest
+from vault_mcp.auth.stores import ClientStore
 from vault_mcp.errors import OAuthError
 
 AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
@@ -77,13 +77,18 @@ def _scopes(metadata: dict[str, Any]) -> tuple[str, ...]:
 class ClientRegistry:
     def __init__(
         self,
-        store: PgClientStore,
+        store: ClientStore,
         fetcher: ClientMetadataFetcher,
         redirect_allowlist: tuple[str, ...] = (),
     ) -> None:
         self._store = store
         self._fetcher = fetcher
         self._allowlist = redirect_allowlist
+
+    def redirect_is_vetted(self, uri: str) -> bool:
+        """Whether an error may be sent to `uri` unasked: it is on the operator's allow-list
+        (every registered URI is, when there is one), or on this very machine."""
+        return bool(self._allowlist) or is_loopback_http(uri)
 
     def _redirect_uris(self, metadata: dict[str, Any]) -> tuple[str, ...]:
         uris = metadata.get("redirect_uris")

@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from vault_mcp.auth.clients import AUTH_METHODS, ClientRegistry, OAuthClient
+from vault_mcp.auth.models import CodeGrant, Grant
 from vault_mcp.auth.redirects import redirect_matches
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes, unknown_scopes
 from vault_mcp.auth.service import AuthService
-from vault_mcp.db.oauth import CodeGrant, PgCodeStore
-from vault_mcp.db.refresh_tokens import Grant
+from vault_mcp.auth.stores import CodeStore
 from vault_mcp.errors import OAuthError, Unauthorized
 
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a sha256, unpadded
@@ -70,17 +70,21 @@ class OAuthServer:
     def __init__(
         self,
         clients: ClientRegistry,
-        codes: PgCodeStore,
+        codes: CodeStore,
         auth: AuthService,
         *,
         issuer: str,
         resource: str,
     ) -> None:
-        self.clients = clients
+        self._clients = clients
         self._codes = codes
         self._auth = auth
         self.issuer = issuer
         self.resource = resource
+
+    async def register(self, metadata: object) -> dict[str, Any]:
+        """Dynamic client registration (RFC 7591)."""
+        return await self._clients.register(metadata)
 
     # -- /oauth/authorize -------------------------------------------------------------------
 
@@ -94,7 +98,7 @@ class OAuthServer:
         client_id = params.get("client_id", "")
         if not client_id:
             raise OAuthError("invalid_request", "the request names no client_id")
-        client = await self.clients.find(client_id)
+        client = await self._clients.find(client_id)
         requested_redirect = params.get("redirect_uri")
         if requested_redirect:
             if not redirect_matches(client.redirect_uris, requested_redirect):
@@ -111,7 +115,12 @@ class OAuthServer:
         if state is not None and len(state) > MAX_STATE:
             raise OAuthError("invalid_request", "the state parameter is too long")
 
-        def refuse(error: str, description: str) -> RedirectedError:
+        def refuse(error: str, description: str) -> OAuthError:
+            if not self._clients.redirect_is_vetted(redirect_uri):
+                # Anyone may register any https callback when the operator set no
+                # allow-list: sending errors there unasked would make this an open
+                # redirector (RFC 9700 §4.11.2), so the person is told on a page instead.
+                return OAuthError(error, description)
             location = with_query(
                 redirect_uri,
                 {
@@ -222,7 +231,7 @@ class OAuthServer:
         if basic and form.get("client_id") not in (None, client_id):
             raise OAuthError("invalid_request", "two different client_ids in one request")
         try:
-            client = await self.clients.find(client_id)
+            client = await self._clients.find(client_id)
         except OAuthError as exc:
             raise OAuthError("invalid_client", exc.message, 401) from None
         if client.auth_method != "none" and not client.secret_matches(secret):
@@ -233,36 +242,28 @@ class OAuthServer:
         code = form.get("code", "")
         if not code:
             raise OAuthError("invalid_request", "the request carries no code")
-        grant = await self._codes.spend(code)
-        if grant is None:
-            # RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
-            family = await self._codes.family_of_spent(code)
-            if family is not None:
-                await self._auth.refresh_tokens.revoke_family(family)
-                raise OAuthError(
-                    "invalid_grant",
-                    "this code was already used; the tokens issued for it are now revoked",
-                )
-            raise OAuthError("invalid_grant", "the code is not valid")
-        if grant.client_id != client.client_id:
-            raise OAuthError("invalid_grant", "the code was issued to another client")
-        if not grant.fresh:
-            raise OAuthError("invalid_grant", "the code has expired; authorize again")
-        if grant.redirect_uri is not None and form.get("redirect_uri") != grant.redirect_uri:
-            raise OAuthError("invalid_grant", "redirect_uri differs from the authorization's")
-        verifier = form.get("code_verifier", "")
-        if not _VERIFIER.match(verifier):
-            raise OAuthError("invalid_grant", "a valid PKCE code_verifier is required")
-        if not hmac.compare_digest(s256(verifier), grant.code_challenge):
-            raise OAuthError("invalid_grant", "the code_verifier does not match the challenge")
-        if "resource" in form and form["resource"].rstrip("/") != grant.resource:
-            raise OAuthError("invalid_target", "resource differs from the authorization's")
-        if await self._auth.users.by_id(grant.user_id) is None:
-            raise OAuthError("invalid_grant", "the account no longer exists")
-        refresh_token, issued = await self._auth.refresh_tokens.issue(
-            grant.user_id, client_id=client.client_id, scopes=grant.scopes, resource=grant.resource
-        )
-        await self._codes.bind_family(code, issued.family_id)
+
+        def matches(grant: CodeGrant) -> None:
+            if grant.client_id != client.client_id:
+                raise OAuthError("invalid_grant", "the code was issued to another client")
+            if not grant.fresh:
+                raise OAuthError("invalid_grant", "the code has expired; authorize again")
+            if grant.redirect_uri is not None and form.get("redirect_uri") != grant.redirect_uri:
+                raise OAuthError("invalid_grant", "redirect_uri differs from the authorization's")
+            verifier = form.get("code_verifier", "")
+            if not _VERIFIER.match(verifier):
+                raise OAuthError("invalid_grant", "a valid PKCE code_verifier is required")
+            if not hmac.compare_digest(s256(verifier), grant.code_challenge):
+                raise OAuthError("invalid_grant", "the code_verifier does not match the challenge")
+            if "resource" in form and form["resource"].rstrip("/") != grant.resource:
+                raise OAuthError("invalid_target", "resource differs from the authorization's")
+
+        # RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for; the store
+        # spends, checks, issues and binds in one transaction so a racing replay cannot miss.
+        try:
+            refresh_token, issued = await self._codes.exchange(code, matches)
+        except Unauthorized as exc:
+            raise OAuthError("invalid_grant", exc.message) from None
         return self._token_response(issued, refresh_token)
 
     async def _refresh(self, client: OAuthClient, form: Mapping[str, str]) -> dict[str, Any]:
@@ -279,13 +280,9 @@ class OAuthServer:
                 raise OAuthError("invalid_target", "resource differs from the authorization's")
 
         try:
-            rotated, grant = await self._auth.refresh_tokens.rotate(
-                token, client_id=client.client_id, check=within_grant
-            )
+            rotated, grant = await self._auth.rotate_grant(token, client.client_id, within_grant)
         except Unauthorized as exc:
             raise OAuthError("invalid_grant", exc.message) from None
-        if await self._auth.users.by_id(grant.user_id) is None:
-            raise OAuthError("invalid_grant", "the account no longer exists")
         return self._token_response(grant, rotated, narrowed or None)
 
     def _token_response(
@@ -309,13 +306,7 @@ class OAuthServer:
         token = form.get("token", "")
         if not token:
             raise OAuthError("invalid_request", "the request carries no token")
-        await self._auth.refresh_tokens.revoke(token, client_id=client.client_id)
-        try:
-            claims = self._auth.access_tokens.verify(token)
-        except Unauthorized:
-            return
-        if claims.client_id == client.client_id and claims.family_id is not None:
-            await self._auth.refresh_tokens.revoke_family(claims.family_id)
+        await self._auth.revoke_grant(token, client.client_id)
 
     # -- discovery --------------------------------------------------------------------------
 

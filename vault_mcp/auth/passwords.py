@@ -41,13 +41,20 @@ async def hash_password(password: str) -> str:
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: nobody's password, but it costs a hash
+        stored, password = None, ""
+    try:
         return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 async def verify_password(stored: str | None, password: str) -> bool:
-    """True if `password` matches `stored`; takes the same time when there is no stored hash."""
+    """True if `password` matches `stored`; takes the same time when there is no stored hash,
+    and when the password is too long to be anyone's (it is checked against the dummy hash,
+    so its failure costs a hash like any other)."""
     if len(password) > MAX_PASSWORD_CHARS:
+        await anyio.to_thread.run_sync(_verify, None, "")
         return False
     return await anyio.to_thread.run_sync(_verify, stored, password)

@@ -14,7 +14,7 @@ MAX_URI_LENGTH = 2000
 _HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+$|^[0-9a-f:.]+$")
 
 
-def _is_loopback_http(uri: str) -> bool:
+def is_loopback_http(uri: str) -> bool:
     parts = urlsplit(uri)
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
@@ -35,7 +35,7 @@ def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
         raise OAuthError("invalid_redirect_uri", f"{uri!r} is not an absolute URL with a host")
     if parts.username is not None or parts.password is not None:
         raise OAuthError("invalid_redirect_uri", f"{uri!r}: a redirect URI has no credentials")
-    if parts.scheme != "https" and not _is_loopback_http(uri):
+    if parts.scheme != "https" and not is_loopback_http(uri):
         raise OAuthError(
             "invalid_redirect_uri",
             f"{uri!r}: redirect URIs must use https, or http on a loopback address",
@@ -60,12 +60,12 @@ def redirect_matches(registered: Iterable[str], requested: str) -> bool:
     """Exact match; for loopback http URIs any port, since native apps pick one at run time."""
     if requested in registered:
         return True
-    if not _is_loopback_http(requested):
+    if not is_loopback_http(requested):
         return False
     want = urlsplit(requested)
     for uri in registered:
         have = urlsplit(uri)
-        if _is_loopback_http(uri) and (have.hostname, have.path, have.query) == (
+        if is_loopback_http(uri) and (have.hostname, have.path, have.query) == (
             want.hostname,
             want.path,
             want.query,

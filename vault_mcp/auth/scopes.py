@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from vault_mcp.errors import Forbidden
+
+# Personal access tokens start with this: recognisable in a config file or a leaked log,
+# and never mistaken for a JWT.
+PERSONAL_TOKEN_PREFIX = "vmcp_pat_"
+
 READ = "notes:read"
 WRITE = "notes:write"
 ALL_SCOPES = (READ, WRITE)
@@ -27,3 +35,13 @@ def parse_scopes(text: str | None) -> tuple[str, ...]:
 
 def unknown_scopes(scopes: tuple[str, ...]) -> list[str]:
     return [s for s in scopes if s not in ALL_SCOPES]
+
+
+def is_personal_token(token: str) -> bool:
+    return token.startswith(PERSONAL_TOKEN_PREFIX)
+
+
+def require_scope(granted: Iterable[str], needed: str) -> None:
+    """The one scope check every door makes: Forbidden unless `needed` was granted."""
+    if needed not in granted:
+        raise Forbidden(f"this token does not carry the {needed} scope")

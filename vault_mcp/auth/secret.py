@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from vault_mcp.errors import InvalidInput
@@ -13,6 +14,18 @@ log = logging.getLogger(__name__)
 
 MIN_SECRET_CHARS = 32
 SECRET_FILE = "jwt_secret"
+
+
+def _read(path: Path) -> str:
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < MIN_SECRET_CHARS:
+        # An empty or short key signs tokens anyone can forge (PyJWT only warns).
+        raise InvalidInput(
+            f"the signing key in {path} is {len(secret)} characters; it needs at least "
+            f"{MIN_SECRET_CHARS}. Delete the file to have a new one generated (every "
+            "token signed with the old one stops working), or set JWT_SECRET"
+        )
+    return secret
 
 
 def load_or_create_secret(configured: str | None, data_dir: Path) -> str:
@@ -25,18 +38,24 @@ def load_or_create_secret(configured: str | None, data_dir: Path) -> str:
             )
         return configured
     path = data_dir.expanduser() / SECRET_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        pass
+    if path.exists():
+        return _read(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
+    # Written whole to a temporary file, flushed to disk, then linked into place: a reader
+    # never sees a half-written (or empty) key, and if another process linked first, the
+    # link fails and theirs is used.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.")
     try:
-        # O_EXCL: if another process created it first, use theirs (read below).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secret)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read(path)
+    finally:
+        os.unlink(temporary)
     log.info("generated a JWT signing secret in %s", path)
-    return secret
+    return _read(path)

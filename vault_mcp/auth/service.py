@@ -1,19 +1,22 @@
-"""AuthService: log in, refresh and log out; turns credentials into tokens."""
+"""AuthService: the accounts' verbs — sign in, refresh, sign out, authenticate, web sessions,
+passwords, personal tokens — over narrow store Protocols (vault_mcp.auth.stores)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from vault_mcp.auth.passwords import verify_password
-from vault_mcp.auth.throttle import LoginThrottle
-from vault_mcp.auth.tokens import AccessClaims, AccessTokenIssuer
-from vault_mcp.db.personal_tokens import PgPersonalTokenStore, is_personal_token
-from vault_mcp.db.refresh_tokens import Grant, PgRefreshTokenStore
-from vault_mcp.db.users import PgUserRepository
-from vault_mcp.errors import TooManyAttempts, Unauthorized
+from vault_mcp.auth.models import Grant, PersonalToken, Principal, User, canonical_username
+from vault_mcp.auth.passwords import hash_password, verify_password
+from vault_mcp.auth.scopes import ALL_SCOPES, is_personal_token, unknown_scopes
+from vault_mcp.auth.stores import LoginThrottle, PersonalTokenStore, RefreshTokenStore, UserStore
+from vault_mcp.auth.tokens import AccessTokenIssuer
+from vault_mcp.errors import InvalidInput, NotFound, Unauthorized
 
 # One message for an unknown user and a wrong password: never say which was wrong.
 BAD_CREDENTIALS = "the user name or password is wrong"
+MAX_TOKEN_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -28,66 +31,194 @@ class TokenPair:
 class AuthService:
     def __init__(
         self,
-        users: PgUserRepository,
-        refresh_tokens: PgRefreshTokenStore,
+        users: UserStore,
+        refresh_tokens: RefreshTokenStore,
         access_tokens: AccessTokenIssuer,
         throttle: LoginThrottle,
-        personal_tokens: PgPersonalTokenStore,
+        personal_tokens: PersonalTokenStore,
     ) -> None:
-        self.users = users
-        self.refresh_tokens = refresh_tokens
-        self.access_tokens = access_tokens
-        self.personal_tokens = personal_tokens
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._access_tokens = access_tokens
+        self._personal_tokens = personal_tokens
         self._throttle = throttle
 
-    async def check_credentials(self, username: str, password: str, address: str) -> int:
-        """The user id for a correct name and password; throttled, and vague on failure."""
-        wait = self._throttle.retry_after(username, address)
-        if wait:
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} seconds", wait)
-        user = await self.users.by_name(username)
+    # -- signing in ----------------------------------------------------------------------
+
+    async def check_credentials(self, username: str, password: str, address: str) -> User:
+        """The account of a correct name and password; throttled, and vague on failure.
+
+        The attempt is counted (per canonical name and per address) before the password is
+        hashed, so neither another spelling of the name nor concurrency buys more guesses.
+        """
+        account = canonical_username(username)
+        attempt = await self._throttle.attempt(account, address)
+        user = await self._users.by_name(account)
         if not await verify_password(user.password_hash if user else None, password):
-            self._throttle.failed(username, address)
             raise Unauthorized(BAD_CREDENTIALS)
         assert user is not None  # verify_password is False without a stored hash
-        self._throttle.succeeded(username)
-        return user.id
+        await self._throttle.succeeded(attempt)
+        return user
 
     async def login(self, username: str, password: str, address: str) -> TokenPair:
-        user_id = await self.check_credentials(username, password, address)
-        refresh_token, grant = await self.refresh_tokens.issue(user_id)
+        user = await self.check_credentials(username, password, address)
+        refresh_token, grant = await self._refresh_tokens.issue(user.id)
         return self.pair(grant, refresh_token)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        rotated, grant = await self.refresh_tokens.rotate(refresh_token)
-        if await self.users.by_id(grant.user_id) is None:
+        rotated, grant = await self._refresh_tokens.rotate(refresh_token)
+        if await self._users.by_id(grant.user_id) is None:
             raise Unauthorized("the account no longer exists")
         return self.pair(grant, rotated)
 
     async def logout(self, refresh_token: str) -> None:
-        await self.refresh_tokens.revoke(refresh_token)
+        await self._refresh_tokens.revoke(refresh_token)
 
-    async def authenticate(self, token: str) -> AccessClaims:
-        """Claims of a valid access or personal token whose account and sign-in still stand."""
+    # -- web sessions (an opaque refresh token in a cookie, never rotated) ----------------
+
+    async def start_web_session(self, username: str, password: str, address: str) -> str:
+        user = await self.check_credentials(username, password, address)
+        token, _ = await self._refresh_tokens.issue(user.id)
+        return token
+
+    async def web_session(self, token: str) -> tuple[Principal, User] | None:
+        """Who a live web-session token signs in, or None."""
+        user_id = await self._refresh_tokens.live_user(token)
+        user = None if user_id is None else await self._users.by_id(user_id)
+        return None if user is None else (Principal(user.id, ALL_SCOPES), user)
+
+    async def end_web_session(self, token: str) -> None:
+        await self._refresh_tokens.revoke(token)
+
+    # -- every request -------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Principal:
+        """Who a valid access or personal token acts for, while its account and sign-in stand."""
         if is_personal_token(token):
-            holder = await self.personal_tokens.holder(token)
+            holder = await self._personal_tokens.holder(token)
             if holder is None:
                 raise Unauthorized("the personal access token is not valid, revoked or expired")
             expires = None if holder.expires_at is None else int(holder.expires_at.timestamp())
-            return AccessClaims(holder.user_id, holder.scopes, expires, str(holder.token_id))
-        claims = self.access_tokens.verify(token)
-        if not await self.refresh_tokens.access_allowed(claims.user_id, claims.family_id):
+            return Principal(holder.user_id, holder.scopes, expires)
+        claims = self._access_tokens.verify(token)
+        if not await self._refresh_tokens.access_allowed(claims.user_id, claims.family_id):
             raise Unauthorized(
                 "the account of this token no longer exists, or its sign-in was revoked"
             )
-        return claims
+        return Principal(
+            claims.user_id, claims.scopes, claims.expires_at, claims.client_id, claims.family_id
+        )
+
+    def access_token_claims(self, token: str) -> Principal | None:
+        """The signed claims of one of our access tokens (not checked against the database),
+        or None: what OAuth revocation needs to find a token's sign-in."""
+        try:
+            claims = self._access_tokens.verify(token)
+        except Unauthorized:
+            return None
+        return Principal(
+            claims.user_id, claims.scopes, claims.expires_at, claims.client_id, claims.family_id
+        )
 
     def pair(
         self, grant: Grant, refresh_token: str, scopes: tuple[str, ...] | None = None
     ) -> TokenPair:
         """An access token for `grant` (narrowed to `scopes` if given) beside its refresh token."""
         scopes = grant.scopes if scopes is None else scopes
-        access, lifetime = self.access_tokens.issue(
+        access, lifetime = self._access_tokens.issue(
             grant.user_id, scopes, family_id=grant.family_id, client_id=grant.client_id
         )
         return TokenPair(access, refresh_token, lifetime, scope=" ".join(scopes))
+
+    # -- OAuth grants (OAuthServer's verbs) ----------------------------------------------
+
+    async def rotate_grant(
+        self, token: str, client_id: str, check: Callable[[Grant], None]
+    ) -> tuple[str, Grant]:
+        rotated, grant = await self._refresh_tokens.rotate(token, client_id=client_id, check=check)
+        if await self._users.by_id(grant.user_id) is None:
+            raise Unauthorized("the account no longer exists")
+        return rotated, grant
+
+    async def revoke_grant(self, token: str, client_id: str) -> None:
+        """RFC 7009 for `client_id`: its refresh or access token, and the whole sign-in."""
+        await self._refresh_tokens.revoke(token, client_id=client_id)
+        claims = self.access_token_claims(token)
+        if claims is not None and claims.client_id == client_id and claims.family_id is not None:
+            await self._refresh_tokens.revoke_family(claims.family_id)
+
+    # -- accounts ------------------------------------------------------------------------
+
+    async def add_user(self, username: str, password: str) -> User:
+        user_id = await self._users.create(username, await hash_password(password))
+        user = await self._users.by_id(user_id)
+        assert user is not None
+        return user
+
+    async def users(self) -> list[User]:
+        return await self._users.all()
+
+    async def user(self, user_id: int) -> User | None:
+        return await self._users.by_id(user_id)
+
+    async def account(self, username: str | None) -> User:
+        """The named account, or the only one that can sign in when none is named."""
+        if username is not None:
+            user = await self._users.by_name(username)
+            if user is None:
+                name = canonical_username(username)
+                raise NotFound(f"no user {name!r}; see `vault-mcp user list`")
+            return user
+        accounts = [u for u in await self._users.all() if u.can_log_in]
+        if len(accounts) != 1:
+            raise InvalidInput(
+                "name the account with --user NAME"
+                + ("" if accounts else " (create one first: `vault-mcp user add NAME`)")
+            )
+        return accounts[0]
+
+    async def change_password(self, username: str, password: str) -> None:
+        """A new password; every web session, OAuth grant and personal token of the account
+        is revoked with it, in one transaction."""
+        await self._users.set_password_and_revoke_all(username, await hash_password(password))
+
+    async def delete_user(self, username: str, confirm: Callable[[int], bool]) -> int | None:
+        """Delete the account and its notes once `confirm(note count)` agrees; the count, or
+        None if nothing was deleted."""
+        user = await self._users.by_name(username)
+        if user is None:
+            raise NotFound(f"no user named {canonical_username(username)!r}")
+        notes = await self._users.count_notes(user.id)
+        if notes and not confirm(notes):
+            return None
+        await self._users.delete(user.id)
+        return notes
+
+    async def bootstrap_admin(self, password: str | None) -> bool | None:
+        """With no account able to sign in, create `admin` from `password`: True if created,
+        False if an account can already sign in, None if one is needed but no password given."""
+        if await self._users.any_can_log_in():
+            return False
+        if password is None:
+            return None
+        await self.add_user("admin", password)
+        return True
+
+    # -- personal tokens -----------------------------------------------------------------
+
+    async def create_personal_token(
+        self, user: User, name: str, scopes: tuple[str, ...], lifetime: timedelta | None
+    ) -> tuple[str, PersonalToken]:
+        if not name.strip() or len(name) > MAX_TOKEN_NAME:
+            raise InvalidInput(f"--name must be 1 to {MAX_TOKEN_NAME} characters")
+        chosen = tuple(sorted(set(scopes))) or ALL_SCOPES
+        unknown = unknown_scopes(chosen)
+        if unknown:
+            raise InvalidInput(f"unknown scope {unknown[0]!r}; choose from {', '.join(ALL_SCOPES)}")
+        return await self._personal_tokens.create(user.id, name, chosen, lifetime)
+
+    async def personal_tokens(self, user: User) -> list[PersonalToken]:
+        return await self._personal_tokens.list(user.id)
+
+    async def revoke_personal_token(self, user: User, name_or_id: str) -> None:
+        await self._personal_tokens.revoke(user.id, name_or_id)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
+from vault_mcp.auth.models import CodeGrant, Grant, StoredClient, digest
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.db.refresh_tokens import digest
+from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+from vault_mcp.errors import Unauthorized, VaultError
 
 _INSERT_CLIENT = """
 INSERT INTO oauth_clients (client_id, client_secret_hash, client_name, redirect_uris, scopes,
@@ -36,31 +38,8 @@ UPDATE oauth_codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL
 RETURNING client_id, user_id, redirect_uri, code_challenge, resource, scopes,
           expires_at > now() AS fresh
 """
-_SPENT_CODE_FAMILY = "SELECT family_id FROM oauth_codes WHERE code_hash = $1"
+_SPENT_CODE_FAMILY = "SELECT family_id FROM oauth_codes WHERE code_hash = $1 FOR UPDATE"
 _SET_CODE_FAMILY = "UPDATE oauth_codes SET family_id = $2 WHERE code_hash = $1"
-
-
-@dataclass(frozen=True)
-class StoredClient:
-    client_id: str
-    secret_hash: bytes | None
-    name: str | None
-    redirect_uris: tuple[str, ...]
-    scopes: tuple[str, ...]
-    auth_method: str
-
-
-@dataclass(frozen=True)
-class CodeGrant:
-    """What an authorization code was issued for."""
-
-    client_id: str
-    user_id: int
-    redirect_uri: str | None
-    code_challenge: str
-    resource: str
-    scopes: tuple[str, ...]
-    fresh: bool
 
 
 class PgClientStore:
@@ -96,9 +75,10 @@ class PgClientStore:
 
 
 class PgCodeStore:
-    def __init__(self, pool: Pool, ttl: timedelta) -> None:
+    def __init__(self, pool: Pool, ttl: timedelta, refresh_tokens: PgRefreshTokenStore) -> None:
         self._pool = pool
         self._ttl = ttl
+        self._refresh_tokens = refresh_tokens
 
     async def add(self, code: str, grant: CodeGrant) -> None:
         with storage_errors():
@@ -116,21 +96,47 @@ class PgCodeStore:
                     self._ttl,
                 )
 
-    async def spend(self, code: str) -> CodeGrant | None:
-        """The code's grant, spending it; None if it is unknown or was already spent."""
+    async def exchange(self, code: str, check: Callable[[CodeGrant], None]) -> tuple[str, Grant]:
+        """Spend the code, check its grant, issue the first refresh token of a new family and
+        bind it to the code: one transaction, so a replay racing the first exchange either
+        waits for the binding (the spend's row lock) or finds the code unspent; it never
+        sees a spent code without its family. A code is good for one attempt only: when
+        `check` refuses, the code stays spent."""
+        hashed = digest(code)
+        refused: VaultError | None = None
+        replayed = False
         with storage_errors():
-            row = await self._pool.fetchrow(_CLAIM_CODE, digest(code))
-        return None if row is None else _code_grant(row)
-
-    async def family_of_spent(self, code: str) -> uuid.UUID | None:
-        """The token family a spent code was exchanged for (to revoke it on a replay)."""
-        with storage_errors():
-            family: uuid.UUID | None = await self._pool.fetchval(_SPENT_CODE_FAMILY, digest(code))
-        return family
-
-    async def bind_family(self, code: str, family_id: uuid.UUID) -> None:
-        with storage_errors():
-            await self._pool.execute(_SET_CODE_FAMILY, digest(code), family_id)
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await conn.fetchrow(_CLAIM_CODE, hashed)
+                if row is None:
+                    family = await conn.fetchval(_SPENT_CODE_FAMILY, hashed)
+                    if family is not None:
+                        await self._refresh_tokens.revoke_family_in(conn, family)
+                        replayed = True
+                else:
+                    code_grant = _code_grant(row)
+                    try:
+                        check(code_grant)
+                    except VaultError as exc:  # raised after the commit below
+                        refused = exc
+                    else:
+                        grant = Grant(
+                            code_grant.user_id,
+                            uuid.uuid4(),
+                            code_grant.scopes,
+                            code_grant.client_id,
+                            code_grant.resource,
+                        )
+                        token = await self._refresh_tokens.insert(conn, grant)
+                        await conn.execute(_SET_CODE_FAMILY, hashed, grant.family_id)
+                        return token, grant
+        if refused is not None:
+            raise refused
+        if replayed:
+            raise Unauthorized(
+                "this code was already used; the tokens issued for it are now revoked"
+            )
+        raise Unauthorized("the code is not valid")
 
 
 def _code_grant(row: asyncpg.Record) -> CodeGrant:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import secrets
-import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
+from vault_mcp.auth.models import PersonalToken, TokenHolder, digest
+from vault_mcp.auth.scopes import PERSONAL_TOKEN_PREFIX as PREFIX
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.db.refresh_tokens import digest
 from vault_mcp.errors import Conflict, NotFound
-
-# Recognisable in a config file or a leaked log, and never mistaken for a JWT.
-PREFIX = "vmcp_pat_"
 
 _CREATE = """
 INSERT INTO personal_access_tokens (user_id, name, token_hash, scopes, expires_at)
@@ -40,30 +36,6 @@ RETURNING id
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
-class PersonalToken:
-    id: uuid.UUID
-    name: str
-    scopes: tuple[str, ...]
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TokenHolder:
-    """Who a presented personal token acts for."""
-
-    token_id: uuid.UUID
-    user_id: int
-    scopes: tuple[str, ...]
-    expires_at: datetime | None
-
-
-def is_personal_token(token: str) -> bool:
-    return token.startswith(PREFIX)
-
-
 class PgPersonalTokenStore:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
@@ -78,7 +50,7 @@ class PgPersonalTokenStore:
                 row = await self._pool.fetchrow(
                     _CREATE, user_id, name, digest(token), list(scopes), lifetime
                 )
-        except asyncpg.UniqueViolationError:
+        except Conflict:
             raise Conflict(f"a live token named {name!r} already exists; revoke it first") from None
         assert row is not None
         return token, _record(row)

@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from pgvector.asyncpg import register_vector
 
-from vault_mcp.errors import SchemaError, StorageUnavailable
+from vault_mcp.errors import Conflict, InvalidInput, NotFound, SchemaError, StorageUnavailable
 
 Pool: TypeAlias = asyncpg.Pool
 
@@ -33,11 +33,31 @@ _UNAVAILABLE = (
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Translate a lost or refused connection into StorageUnavailable."""
+    """Translate every driver error into the VaultError tree (procrastinate's wrap_exceptions):
+    a duplicate is a Conflict, a missing referenced row NotFound, a value PostgreSQL cannot
+    take InvalidInput, and anything else (a lost connection, a cancelled query, a server
+    error) StorageUnavailable. Nothing above db/ sees `asyncpg.*`.
+    """
     try:
         yield
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"that already exists ({exc.constraint_name or 'unique'})") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound("what this refers to no longer exists") from exc
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+        # Class 22 (a NUL in text, a value out of range) and the other class 23 checks.
+        raise InvalidInput(f"the database cannot store that value: {exc}") from exc
+    except asyncpg.InterfaceError as exc:
+        if isinstance(exc, ValueError):  # asyncpg refused an argument before sending it
+            raise InvalidInput(f"the database cannot store that value: {exc}") from exc
+        raise StorageUnavailable(f"the database is not reachable: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        # asyncpg encodes text as UTF-8 on the way out: a lone surrogate cannot be.
+        raise InvalidInput("the text is not valid Unicode (it holds a lone surrogate)") from exc
     except _UNAVAILABLE as exc:
         raise StorageUnavailable(f"the database is not reachable: {exc}") from exc
+    except asyncpg.PostgresError as exc:
+        raise StorageUnavailable(f"the database could not do that: {exc}") from exc
 
 
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:

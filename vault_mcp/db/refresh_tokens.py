@@ -6,16 +6,15 @@ authorization); access tokens name their family, so revoking it ends them too.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
+from vault_mcp.auth.models import Grant, digest
 from vault_mcp.auth.scopes import ALL_SCOPES
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.errors import Unauthorized
@@ -39,9 +38,6 @@ WHERE token_hash = $1 AND client_id IS NOT DISTINCT FROM $2
 _REVOKE_FAMILY = """
 UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL
 """
-_REVOKE_USER = """
-UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
-"""
 # A live web session: the newest token of its family, neither rotated nor revoked nor expired.
 _LIVE_USER = """
 SELECT user_id FROM refresh_tokens
@@ -55,22 +51,6 @@ SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
        SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND revoked_at IS NOT NULL
    )
 """
-
-
-def digest(token: str) -> bytes:
-    """What is stored instead of a token: its sha256."""
-    return hashlib.sha256(token.encode()).digest()
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What a token family stands for: who, for which client, with which scopes."""
-
-    user_id: int
-    family_id: uuid.UUID
-    scopes: tuple[str, ...] = ALL_SCOPES
-    client_id: str | None = None  # None: the web view's and REST login's own sign-ins
-    resource: str | None = None
 
 
 class PgRefreshTokenStore:
@@ -88,9 +68,10 @@ class PgRefreshTokenStore:
     ) -> tuple[str, Grant]:
         """A new token starting a new family."""
         grant = Grant(user_id, uuid.uuid4(), scopes, client_id, resource)
-        return await self._insert(self._pool, grant), grant
+        return await self.insert(self._pool, grant), grant
 
-    async def _insert(self, db: Pool | asyncpg.Connection[Any], grant: Grant) -> str:
+    async def insert(self, db: Pool | asyncpg.Connection[Any], grant: Grant) -> str:
+        """Store a new token of `grant`'s family through `db` (a connection: in its transaction)."""
         token = secrets.token_urlsafe(32)
         args = (
             grant.family_id,
@@ -133,7 +114,7 @@ class PgRefreshTokenStore:
                     )
                     if check is not None:
                         check(grant)  # raising rolls the claim back
-                    return await self._insert(conn, grant), grant
+                    return await self.insert(conn, grant), grant
                 known = await conn.fetchrow(_LOOKUP, hashed, client_id)
                 replayed = known is not None and bool(known["rotated_at"] or known["revoked_at"])
                 if replayed:
@@ -155,8 +136,13 @@ class PgRefreshTokenStore:
                     await conn.execute(_REVOKE_FAMILY, known["family_id"])
 
     async def revoke_family(self, family_id: uuid.UUID) -> None:
+        await self.revoke_family_in(self._pool, family_id)
+
+    async def revoke_family_in(
+        self, db: Pool | asyncpg.Connection[Any], family_id: uuid.UUID
+    ) -> None:
         with storage_errors():
-            await self._pool.execute(_REVOKE_FAMILY, family_id)
+            await db.execute(_REVOKE_FAMILY, family_id)
 
     async def live_user(self, token: str) -> int | None:
         """The user of a live web-session token without spending it."""
@@ -168,7 +154,3 @@ class PgRefreshTokenStore:
         """Whether an access token of this user and family may still be used."""
         with storage_errors():
             return bool(await self._pool.fetchval(_ACCESS_ALLOWED, user_id, family_id))
-
-    async def revoke_user(self, user_id: int) -> None:
-        with storage_errors():
-            await self._pool.execute(_REVOKE_USER, user_id)

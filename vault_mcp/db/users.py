@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
-
-import asyncpg
-
+from vault_mcp.auth.models import User, canonical_username, validate_username
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.errors import Conflict, InvalidInput, NotFound
-
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+from vault_mcp.errors import Conflict, NotFound
 
 _ENSURE = """
 WITH created AS (
@@ -28,32 +21,17 @@ FROM users u LEFT JOIN notes n ON n.owner_id = u.id
 GROUP BY u.id ORDER BY u.username
 """
 _SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id"
+# A new password ends everything signed in with the old one: web sessions and OAuth grants
+# (both refresh-token families) and personal tokens.
+_REVOKE_REFRESH = """
+UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+"""
+_REVOKE_PERSONAL = """
+UPDATE personal_access_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+"""
 _COUNT_NOTES = "SELECT count(*) FROM notes WHERE owner_id = $1"
 _DELETE = "DELETE FROM users WHERE id = $1"
 _ANY_LOGIN = "SELECT EXISTS (SELECT 1 FROM users WHERE password_hash IS NOT NULL)"
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    password_hash: str | None
-    created_at: datetime
-    notes: int = 0
-
-    @property
-    def can_log_in(self) -> bool:
-        return self.password_hash is not None
-
-
-def validate_username(username: str) -> str:
-    username = username.strip()
-    if not _USERNAME.match(username):
-        raise InvalidInput(
-            f"{username[:70]!r} is not a valid user name: use 1 to 64 letters, digits, "
-            "'.', '_', '-' or '@', starting with a letter or digit"
-        )
-    return username
 
 
 class PgUserRepository:
@@ -75,12 +53,12 @@ class PgUserRepository:
         try:
             with storage_errors():
                 return int(await self._pool.fetchval(_CREATE, username, password_hash))
-        except asyncpg.UniqueViolationError:
+        except Conflict:
             raise Conflict(f"a user named {username!r} already exists") from None
 
     async def by_name(self, username: str) -> User | None:
         with storage_errors():
-            row = await self._pool.fetchrow(_BY_NAME, username.strip())
+            row = await self._pool.fetchrow(_BY_NAME, canonical_username(username))
         return None if row is None else User(**dict(row))
 
     async def by_id(self, user_id: int) -> User | None:
@@ -93,11 +71,15 @@ class PgUserRepository:
             rows = await self._pool.fetch(_LIST)
         return [User(**dict(r)) for r in rows]
 
-    async def set_password(self, username: str, password_hash: str) -> int:
+    async def set_password_and_revoke_all(self, username: str, password_hash: str) -> int:
+        username = canonical_username(username)
         with storage_errors():
-            user_id = await self._pool.fetchval(_SET_PASSWORD, username.strip(), password_hash)
-        if user_id is None:
-            raise NotFound(f"no user named {username.strip()!r}")
+            async with self._pool.acquire() as conn, conn.transaction():
+                user_id = await conn.fetchval(_SET_PASSWORD, username, password_hash)
+                if user_id is None:
+                    raise NotFound(f"no user named {username!r}")
+                await conn.execute(_REVOKE_REFRESH, user_id)
+                await conn.execute(_REVOKE_PERSONAL, user_id)
         return int(user_id)
 
     async def count_notes(self, user_id: int) -> int:

@@ -10,7 +10,8 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from vault_mcp.errors import Forbidden, Unauthorized, VaultError
+from vault_mcp.auth.scopes import require_scope
+from vault_mcp.errors import Unauthorized, VaultError
 from vault_mcp.service import OwnerId
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ async def services_of(ctx: ToolContext, scope: str) -> tuple[Services, OwnerId]:
     services = await ctx.request_context.lifespan_context.get()
     token = get_access_token()
     if token is not None and token.subject is not None:
-        if scope not in token.scopes:
-            raise Forbidden(f"this access token does not carry the {scope} scope")
+        require_scope(token.scopes, scope)
         return services, int(token.subject)
     if services.owner is None:  # HTTP without a token never reaches a tool; refuse anyway
         raise Unauthorized("this call carries no access token")

@@ -15,20 +15,22 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vault_mcp.auth.secret import load_or_create_secret
-from vault_mcp.auth.verifier import VaultTokenVerifier
 from vault_mcp.errors import OAuthError, VaultError
 from vault_mcp.runtime import ServicesHandle
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.web import api, errors, health, oauth, views
+from vault_mcp.web import api, errors, health, oauth, session, views
+from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
+from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
 from vault_mcp.web.scope_gate import guard_mcp_route
 from vault_mcp.web.security import SecurityHeaders
 
@@ -39,24 +41,30 @@ _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 async def bootstrap_accounts(handle: ServicesHandle, settings: Settings) -> None:
     """With no account able to sign in: create `admin` from VAULT_ADMIN_PASSWORD, or say how."""
-    from vault_mcp.auth.passwords import hash_password
-
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         services = await handle.get()
-        if await services.users.any_can_log_in():
-            return
-        if settings.admin_password is not None:
-            password = await hash_password(settings.admin_password.get_secret_value())
-            await services.users.create("admin", password)
-            log.warning("created the account 'admin' with the password in VAULT_ADMIN_PASSWORD")
-            return
+        created = await services.auth.bootstrap_admin(password)
     except VaultError as exc:
         log.error("could not set up the first account: %s", exc.message)
         return
-    log.warning(
-        "no account can sign in yet; create one with `vault-mcp user add NAME` "
-        "(or set VAULT_ADMIN_PASSWORD to create 'admin' on start)"
-    )
+    if created:
+        log.warning("created the account 'admin' with the password in VAULT_ADMIN_PASSWORD")
+    elif created is None:
+        log.warning(
+            "no account can sign in yet; create one with `vault-mcp user add NAME` "
+            "(or set VAULT_ADMIN_PASSWORD to create 'admin' on start)"
+        )
+
+
+def _without_sdk_authentication(mcp_app: Starlette) -> None:
+    """Drop the SDK's own bearer middleware from its /mcp app: the host app's one
+    authentication backend has already put the Principal on the request, and a second,
+    different check could only disagree (it answered 401 for a database outage)."""
+    kept = [m for m in mcp_app.user_middleware if m.cls is not AuthenticationMiddleware]  # type: ignore[comparison-overlap]
+    if len(kept) != len(mcp_app.user_middleware) - 1:
+        raise RuntimeError("the MCP app's authentication middleware was not found")
+    mcp_app.user_middleware = kept
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -110,7 +118,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         transport_security=transport_security(settings),
         host=settings.host,
     )
-    guard_mcp_route(mcp_app, "/mcp", f"{base_url}/.well-known/oauth-protected-resource/mcp")
+    _without_sdk_authentication(mcp_app)
+    guard_mcp_route(
+        mcp_app,
+        "/mcp",
+        f"{base_url}/.well-known/oauth-protected-resource/mcp",
+        SessionCap(mcp.session_manager, MAX_SESSIONS_PER_ACCOUNT),
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -132,7 +146,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             ),
             Mount("/", app=mcp_app),  # last: it matches every path
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                AuthenticationMiddleware,
+                backend=VaultAuthBackend(handle, resource=f"{base_url}/mcp"),
+                on_error=on_auth_error,
+            ),
+        ],
         exception_handlers={
             VaultError: _vault_error,
             HTTPException: errors.handle_http_error,
@@ -141,5 +162,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.state.services = handle
+    app.state.csrf_key = session.csrf_key(secret)
     app.state.settings = settings
     return app

@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from vault_mcp.auth.scopes import READ, WRITE
+from vault_mcp.auth.scopes import READ, WRITE, require_scope
 from vault_mcp.domain import Note, SearchHit
-from vault_mcp.errors import BadRequest, Forbidden, InvalidInput, Unauthorized
+from vault_mcp.errors import BadRequest, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteOut, SearchResult
+from vault_mcp.web.authn import BearerUser, principal_of, refusal_of
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.openapi import openapi_document
@@ -69,16 +70,15 @@ async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
 
 async def _user(request: Request) -> tuple[Services, int]:
     """The services and the user of the request's bearer token (an access token or a
-    personal one), which must carry the scope the method needs."""
-    services = await services_of(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("sign in first: send `Authorization: Bearer <access token>`")
-    claims = await services.auth.authenticate(token.strip())
-    needed = READ if request.method == "GET" else WRITE
-    if needed not in claims.scopes:
-        raise Forbidden(f"this token does not carry the {needed} scope")
-    return services, claims.user_id
+    personal one, as the authentication backend found it), which must carry the scope the
+    method needs."""
+    principal = principal_of(request)
+    if principal is None or not isinstance(request.scope.get("user"), BearerUser):
+        raise Unauthorized(
+            refusal_of(request) or "sign in first: send `Authorization: Bearer <access token>`"
+        )
+    require_scope(principal.scopes, READ if request.method == "GET" else WRITE)
+    return await services_of(request), principal.user_id
 
 
 def _client_address(request: Request) -> str:

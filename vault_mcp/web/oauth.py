@@ -84,7 +84,7 @@ async def register(request: Request) -> Response:
     except (ValueError, UnicodeDecodeError):
         return oauth_error(OAuthError("invalid_client_metadata", "the body is not JSON"))
     try:
-        registered = await services.oauth.clients.register(metadata)
+        registered = await services.oauth.register(metadata)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(registered, 201, headers=_NO_STORE)

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vault_mcp.auth.scopes import TOOL_SCOPES
+from vault_mcp.web.mcp_sessions import SessionCap
 
 
 def _needed_scopes(payload: Any) -> list[str]:
@@ -36,9 +37,12 @@ def _needed_scopes(payload: Any) -> list[str]:
 
 
 class ScopeGate:
-    def __init__(self, app: ASGIApp, resource_metadata_url: str) -> None:
+    def __init__(
+        self, app: ASGIApp, resource_metadata_url: str, sessions: SessionCap | None = None
+    ) -> None:
         self.app = app
         self._resource_metadata_url = resource_metadata_url
+        self._sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         credentials = scope.get("auth")
@@ -47,6 +51,11 @@ class ScopeGate:
             await self.app(scope, receive, send)  # no valid token: the SDK answers 401
             return
         assert isinstance(credentials, AuthCredentials)
+        if self._sessions is not None and not _header(scope, b"mcp-session-id"):
+            subject = getattr(getattr(scope.get("user"), "access_token", None), "subject", None)
+            if self._sessions.full(subject):
+                await self._too_many_sessions()(scope, receive, send)
+                return
         body, complete = await _read_body(receive)
         if not complete:
             response = JSONResponse({"error": "payload_too_large"}, 413)
@@ -62,6 +71,15 @@ class ScopeGate:
             return
         await self.app(scope, _replay(body, receive), send)
 
+    def _too_many_sessions(self) -> JSONResponse:
+        assert self._sessions is not None
+        message = (
+            f"this account already has {self._sessions.limit} open MCP sessions; close one "
+            "(DELETE /mcp with its Mcp-Session-Id) or wait for an idle one to expire"
+        )
+        body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}
+        return JSONResponse(body, 429, headers={"Retry-After": "60"})
+
     def _refuse(self, scope: str) -> JSONResponse:
         description = f"this tool needs the {scope} scope, which the access token lacks"
         challenge = (
@@ -74,6 +92,13 @@ class ScopeGate:
             403,
             headers={"WWW-Authenticate": challenge},
         )
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value)
+    return None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
@@ -103,10 +128,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def guard_mcp_route(app: Any, path: str, resource_metadata_url: str) -> None:
+def guard_mcp_route(
+    app: Any, path: str, resource_metadata_url: str, sessions: SessionCap | None = None
+) -> None:
     """Put a ScopeGate in front of the MCP endpoint of the SDK's Starlette app."""
     for route in app.routes:
         if isinstance(route, Route) and route.path == path:
-            route.app = ScopeGate(route.app, resource_metadata_url)
+            route.app = ScopeGate(route.app, resource_metadata_url, sessions)
             return
     raise RuntimeError(f"the MCP app has no route {path}; cannot enforce tool scopes")

@@ -1,58 +1,86 @@
-"""Web sessions (an opaque token in an HttpOnly cookie) and CSRF protection for every form."""
+"""Web sessions (an opaque token in an HttpOnly cookie) and CSRF protection for every form.
+
+The CSRF token is an HMAC, under a server key, of the browser's CSRF cookie and its session
+cookie: a token works only with the session it was issued for, so a cookie planted by a
+neighbouring site (or a token lifted from another sign-in) is worthless. Over HTTPS the
+cookies carry the `__Host-` prefix, which browsers refuse to accept from a subdomain.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-
-from vault_mcp.runtime import Services
 
 SESSION_COOKIE = "vault_session"
 CSRF_COOKIE = "vault_csrf"
 CSRF_FIELD = "csrf_token"
 
 
-def _secure(request: Request) -> bool:
+def csrf_key(secret: str) -> bytes:
+    """The CSRF key, derived from the signing secret (so every process on a database agrees)."""
+    return hmac.new(secret.encode(), b"vault-mcp csrf v1", hashlib.sha256).digest()
+
+
+def _secure(conn: HTTPConnection) -> bool:
     # uvicorn's proxy_headers turns X-Forwarded-Proto from a trusted proxy into the scheme.
-    return request.url.scheme == "https"
+    return conn.url.scheme == "https"
+
+
+def cookie_name(conn: HTTPConnection, name: str) -> str:
+    return f"__Host-{name}" if _secure(conn) else name
+
+
+def _session_token(conn: HTTPConnection) -> str:
+    return conn.cookies.get(cookie_name(conn, SESSION_COOKIE), "")
+
+
+def _bound(request: Request, nonce: str, session_token: str) -> str:
+    key: bytes = request.app.state.csrf_key
+    mac = hmac.new(key, f"{nonce}\x00{session_token}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 def csrf_token(request: Request) -> str:
-    """The CSRF token for this browser (double-submit: a cookie and a hidden form field)."""
-    token = request.cookies.get(CSRF_COOKIE)
-    if not token:
-        token = request.state.new_csrf = secrets.token_urlsafe(32)
-    return token
+    """The CSRF token for this browser and its current session (a hidden form field)."""
+    nonce = request.cookies.get(cookie_name(request, CSRF_COOKIE))
+    if not nonce:
+        nonce = request.state.new_csrf = secrets.token_urlsafe(32)
+    return _bound(request, nonce, _session_token(request))
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
     new = getattr(request.state, "new_csrf", None)
     if new:
         response.set_cookie(
-            CSRF_COOKIE, new, httponly=True, samesite="strict", secure=_secure(request), path="/"
+            cookie_name(request, CSRF_COOKIE),
+            new,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+            path="/",
         )
 
 
 def csrf_ok(request: Request, submitted: object) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not isinstance(submitted, str):
+    nonce = request.cookies.get(cookie_name(request, CSRF_COOKIE))
+    if not nonce or not isinstance(submitted, str):
         return False
-    return hmac.compare_digest(cookie.encode(), submitted.encode())
+    expected = _bound(request, nonce, _session_token(request))
+    return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "replace"))
 
 
-async def session_user(request: Request, services: Services) -> int | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    return await services.auth.refresh_tokens.live_user(token)
+def session_cookie(request: Request) -> str | None:
+    return _session_token(request) or None
 
 
 def start_session(request: Request, response: Response, token: str, max_age: int) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(request, SESSION_COOKIE),
         token,
         max_age=max_age,
         httponly=True,
@@ -62,5 +90,7 @@ def start_session(request: Request, response: Response, token: str, max_age: int
     )
 
 
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def end_session(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        cookie_name(request, SESSION_COOKIE), path="/", secure=_secure(request), httponly=True
+    )

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from vault_mcp.errors import (
+    BadRequest,
     Forbidden,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     TooManyAttempts,
     Unauthorized,
     VaultError,
 )
 from vault_mcp.runtime import Services
 from vault_mcp.web import session
-from vault_mcp.web.context import services_of
+from vault_mcp.web.authn import SessionUser
+from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import status_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
+# Forms are read by us, capped, before anything looks at them (Starlette's own parser holds
+# 1,000 fields of 1 MB each, and spools files to disk). A small form (sign-in, sign-out,
+# consent) fits in 16 KiB; a note's form in its content limit percent-encoded (3 characters
+# a byte at worst) with room for the title and tags.
+SMALL_FORM_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 20
+_FORM_SLACK = 64 * 1024
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
@@ -55,8 +65,30 @@ def to_login(request: Request, target: str | None = None) -> Response:
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
-async def form_with_csrf(request: Request) -> FormData:
-    form = await request.form()
+async def read_form(request: Request, max_bytes: int = SMALL_FORM_BYTES) -> FormData:
+    """The url-encoded form, refused with 413 once it passes `max_bytes` or MAX_FORM_FIELDS
+    (before a byte of it is parsed), and with 400 if it is anything else (no file uploads)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise BadRequest("send the form url-encoded (application/x-www-form-urlencoded)")
+    body = await read_body(request, max_bytes)
+    try:
+        pairs: list[tuple[str, str | UploadFile]] = parse_qsl(  # type: ignore[assignment]
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
+    except UnicodeDecodeError:
+        raise BadRequest("the form is not UTF-8") from None
+    except ValueError:
+        raise PayloadTooLarge(f"the form has more than {MAX_FORM_FIELDS} fields") from None
+    return FormData(pairs)
+
+
+def note_form_bytes(request: Request) -> int:
+    return 3 * (int(request.app.state.settings.max_content_bytes) + _FORM_SLACK)
+
+
+async def form_with_csrf(request: Request, max_bytes: int = SMALL_FORM_BYTES) -> FormData:
+    form = await read_form(request, max_bytes)
     if not session.csrf_ok(request, form.get(session.CSRF_FIELD)):
         raise Forbidden("the form has expired or did not come from this site; reload the page")
     return form
@@ -72,12 +104,12 @@ def _tags(text: str) -> list[str]:
 
 
 async def signed_in(request: Request) -> tuple[Services, int, str] | None:
-    services = await services_of(request)
-    user_id = await session.session_user(request, services)
-    if user_id is None:
+    """The services and the signed-in person (their id and name), from the one
+    authentication backend; None without a live session."""
+    user = request.scope.get("user")
+    if not isinstance(user, SessionUser):
         return None
-    user = await services.users.by_id(user_id)
-    return None if user is None else (services, user_id, user.username)
+    return await services_of(request), user.principal.user_id, user.username
 
 
 async def home(request: Request) -> Response:
@@ -93,11 +125,13 @@ async def login_page(request: Request) -> Response:
         form = await form_with_csrf(request)
         username = _text(form, "username")
         address = request.client.host if request.client else "unknown"
-        user_id = await services.auth.check_credentials(username, _text(form, "password"), address)
+        token = await services.auth.start_web_session(username, _text(form, "password"), address)
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
-        return render(request, "login.html", status, error=exc.message, next=next_path)
-    token, _ = await services.auth.refresh_tokens.issue(user_id)
+        response = render(request, "login.html", status, error=exc.message, next=next_path)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     response = RedirectResponse(next_path, status_code=303)
     max_age = int(request.app.state.settings.refresh_ttl.total_seconds())
     session.start_session(request, response, token, max_age)
@@ -107,11 +141,11 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     services = await services_of(request)
     await form_with_csrf(request)
-    token = request.cookies.get(session.SESSION_COOKIE)
+    token = session.session_cookie(request)
     if token:
-        await services.auth.refresh_tokens.revoke(token)
+        await services.auth.end_web_session(token)
     response = RedirectResponse("/login", status_code=303)
-    session.end_session(response)
+    session.end_session(request, response)
     return response
 
 
@@ -123,7 +157,7 @@ async def notes_page(request: Request) -> Response:
     context: dict[str, Any] = {"user": username, "query": "", "error": None, "draft": {}}
     status = 200
     if request.method == "POST":
-        form = await form_with_csrf(request)
+        form = await form_with_csrf(request, note_form_bytes(request))
         draft = {k: _text(form, k) for k in ("title", "content", "tags")}
         try:
             note = await services.notes.create(
@@ -154,7 +188,7 @@ async def note_page(request: Request) -> Response:
     error, status = None, 200
     try:
         if request.method == "POST":
-            form = await form_with_csrf(request)
+            form = await form_with_csrf(request, note_form_bytes(request))
             if request.url.path.endswith("/delete"):
                 await services.notes.delete(user_id, note_id)
                 return RedirectResponse("/notes", status_code=303)

@@ -1,0 +1,69 @@
+"""Every driver error is translated at the edge of db/: nothing above it sees asyncpg."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from tests.conftest import OpenedServices
+from vault_mcp.db.pool import storage_errors
+from vault_mcp.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+
+
+@pytest.mark.parametrize(
+    ("query", "args", "kind"),
+    [
+        ("INSERT INTO users (username) VALUES ('dup'), ('dup')", (), Conflict),
+        (
+            "INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at) "
+            "VALUES (gen_random_uuid(), 999999, 'x', now())",
+            (),
+            NotFound,
+        ),
+        ("SELECT $1::text", ("nul\x00inside",), InvalidInput),
+        ("SELECT $1::text", ("lone \ud800 surrogate",), InvalidInput),
+        ("SELECT $1::bigint", (2**70,), InvalidInput),
+        ("SELECT 1 / 0", (), InvalidInput),
+        ("INSERT INTO users (username) VALUES ('')", (), InvalidInput),  # a CHECK
+        ("SELEC nonsense", (), StorageUnavailable),
+        ("SELECT pg_sleep(5)", (), StorageUnavailable),  # cancelled by statement_timeout
+    ],
+)
+async def test_a_driver_error_becomes_the_vault_error_for_its_kind(
+    services: OpenedServices, query: str, args: tuple[object, ...], kind: type[Exception]
+) -> None:
+    async with services.pool.acquire() as conn:
+        await conn.execute("SET statement_timeout = '50ms'")
+        try:
+            with storage_errors():
+                await conn.execute(query, *args)
+        except Exception as exc:
+            raised = exc
+        else:
+            raise AssertionError("nothing was raised")
+        finally:
+            await conn.execute("RESET statement_timeout")
+    assert type(raised) is kind, repr(raised)
+    assert not isinstance(raised, asyncpg.PostgresError | asyncpg.InterfaceError)
+
+
+async def test_a_note_for_an_owner_deleted_meanwhile_is_not_found(
+    services: OpenedServices,
+) -> None:
+    """`vault-mcp user delete` of the account a running stdio server acts as."""
+    gone = await services.users.ensure("gone")
+    await services.users.delete(gone)
+    with pytest.raises(NotFound):
+        await services.notes.create(gone, "title", "content")
+
+
+async def test_a_lost_connection_is_storage_unavailable(services: OpenedServices) -> None:
+    conn = await services.pool.acquire()
+    try:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        # The timeout makes it wait until the backend is gone.
+        await services.pool.execute("SELECT pg_terminate_backend($1, 10000)", pid)
+        with pytest.raises(StorageUnavailable), storage_errors():
+            await conn.fetchval("SELECT 1")
+    finally:
+        await services.pool.release(conn)
