@@ -16,7 +16,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.__init__": (),  # the package root holds only __version__
     "vault_mcp.errors": (),
     "vault_mcp.domain": ("vault_mcp.errors",),
-    "vault_mcp.service": ("vault_mcp.domain", "vault_mcp.errors"),
+    # How a note's text becomes passages: domain logic, pure.
+    "vault_mcp.passages": (),
+    "vault_mcp.service": ("vault_mcp.domain", "vault_mcp.errors", "vault_mcp.passages"),
     "vault_mcp.settings": ("vault_mcp.domain", "vault_mcp.errors"),
     # The auth domain: its values, Protocols and services; never a store, a door or a root.
     "vault_mcp.auth": ("vault_mcp.auth", "vault_mcp.errors"),
@@ -24,6 +26,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.db": (
         "vault_mcp.db",
         "vault_mcp.domain",
+        "vault_mcp.passages",
         "vault_mcp.errors",
         "vault_mcp.service",
         "vault_mcp.auth.models",
@@ -70,6 +73,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.runtime",
         "vault_mcp.settings",
     ),
+    "vault_mcp.reindex": ("vault_mcp.importer", "vault_mcp.runtime", "vault_mcp.settings"),
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
     "vault_mcp.runtime": ("vault_mcp",),
     "vault_mcp.__main__": ("vault_mcp",),
