@@ -89,6 +89,17 @@ def account(set_name: str, owner: str) -> str:
     return set_name if owner == "main" else f"{set_name}-{owner}"
 
 
+_accounts: dict[tuple[int, str], int] = {}
+
+
+async def account_id(services: Any, name: str) -> int:
+    """The id of the benchmark's account `name` in this database, created on first use."""
+    key = (id(services), name)
+    if key not in _accounts:
+        _accounts[key] = (await services.auth.add_user(name, "bench passphrase 1")).id
+    return _accounts[key]
+
+
 async def load_notes(services: Any, name: str, notes: tuple[Note, ...]) -> dict[Any, str]:
     """Write the notes through the service, per owner; returns note id → key."""
     by_owner: dict[str, list[Note]] = {}
@@ -97,7 +108,7 @@ async def load_notes(services: Any, name: str, notes: tuple[Note, ...]) -> dict[
     ids: dict[Any, str] = {}
     started = time.perf_counter()
     for owner, owned in by_owner.items():
-        owner_id = await services.users.ensure(account(name, owner))
+        owner_id = await account_id(services, account(name, owner))
         for start in range(0, len(owned), 128):
             batch = owned[start : start + 128]
             await services.notes.create_many(
@@ -137,7 +148,7 @@ async def ask(
     for query in queries:
         owner_name = owner_override or account(set_name, query.owner)
         if owner_name not in owners:
-            owners[owner_name] = await services.users.ensure(owner_name)
+            owners[owner_name] = await account_id(services, owner_name)
         kwargs: dict[str, Any] = {"limit": LIMIT, "tags": query.tags}
         if supports_mode:
             kwargs["mode"] = mode
@@ -312,7 +323,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["texts_embedded_this_run"] = embedder.embedded
             embedder.enabled = False  # queries are embedded live
             # The model's first calls are slower (allocations); keep them out of the figures.
-            await services.notes.search(await services.users.ensure("warm-up"), "warm up")
+            await services.notes.search(await account_id(services, "warm-up"), "warm up")
             served: dict[str, dict[str, list[dict[str, Any]]]] = {}
             for name in (n for n in names if n != "offtopic"):
                 labelled = loaded[name]
