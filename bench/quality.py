@@ -35,7 +35,7 @@ import numpy as np
 
 from bench.core import CACHE, RESULTS, machine, percentile
 from bench.embedcache import CachingEmbedder
-from bench.labelled import LabelledSet, Note, Query, sections_of
+from bench.labelled import LabelledSet, Note, Query, normalise, sections_of
 from bench.quality_report import floor_table, report
 
 SETS = ("short", "long", "ident", "multi", "offtopic")
@@ -110,12 +110,13 @@ async def load_notes(services: Any, name: str, notes: tuple[Note, ...]) -> dict[
                 file=sys.stderr,
             )
         print(file=sys.stderr)
-        key_of = {(n.title, n.content): n.key for n in owned}
+        # Matched loosely: the service trims what it stores (a title's trailing space).
+        key_of = {(normalise(n.title), normalise(n.content)): n.key for n in owned}
         cursor = None
         while True:
             page = await services.notes.list(owner_id, limit=100, cursor=cursor)
             for stored in page.notes:
-                ids[stored.id] = key_of[(stored.title, stored.content)]
+                ids[stored.id] = key_of[(normalise(stored.title), normalise(stored.content))]
             cursor = page.next_cursor
             if cursor is None:
                 break
