@@ -281,7 +281,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             loaded.setdefault(needed, load_set(needed))
 
     def limited(queries: tuple[Query, ...]) -> list[Query]:
-        return list(queries[: args.limit_queries] if args.limit_queries else queries)
+        """Every query, or N spread evenly over the set (its kinds come in blocks)."""
+        if not args.limit_queries or args.limit_queries >= len(queries):
+            return list(queries)
+        step = len(queries) / args.limit_queries
+        return [queries[int(n * step)] for n in range(args.limit_queries)]
 
     def settings_for(data_dir: Path) -> Settings:
         return Settings(data_dir=data_dir, embedder="onnx", model_cache=CACHE / "models")
@@ -377,7 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--limit-queries", type=int, default=0, help="first N queries of each set")
+    parser.add_argument("--limit-queries", type=int, default=0, help="N of each set's queries")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)
