@@ -56,7 +56,7 @@ def _man_notes() -> Iterator[tuple[str, str]]:
             if heading not in BOILERPLATE:
                 text = _cut(body, 300)
                 if len(words(text)) >= 30:
-                    yield f"{page.name} {heading.title()}", text
+                    yield f"{page.name} {heading.title()}".strip(), text
 
 
 def _changelog_notes() -> Iterator[tuple[str, str]]:

@@ -247,7 +247,7 @@ def multi_owner_set(
         for heading, body in page.sections:
             text = _opening(body, least=30, most=120)
             if len(words(text)) >= 15:
-                distractors.append((f"{page.name} {heading.title()}", text))
+                distractors.append((f"{page.name} {heading.title()}".strip(), text))
     rng.shuffle(distractors)
     distractors = distractors[:2500]
     notes: list[Note] = []

@@ -35,7 +35,7 @@ import numpy as np
 
 from bench.core import CACHE, RESULTS, machine, percentile
 from bench.embedcache import CachingEmbedder
-from bench.labelled import LabelledSet, Note, Query, sections_of
+from bench.labelled import LabelledSet, Note, Query, normalise, sections_of
 from bench.quality_report import floor_table, report
 
 SETS = ("short", "long", "ident", "multi", "offtopic")
@@ -121,12 +121,13 @@ async def load_notes(services: Any, name: str, notes: tuple[Note, ...]) -> dict[
                 file=sys.stderr,
             )
         print(file=sys.stderr)
-        key_of = {(n.title, n.content): n.key for n in owned}
+        # Matched loosely: the service trims what it stores (a title's trailing space).
+        key_of = {(normalise(n.title), normalise(n.content)): n.key for n in owned}
         cursor = None
         while True:
             page = await services.notes.list(owner_id, limit=100, cursor=cursor)
             for stored in page.notes:
-                ids[stored.id] = key_of[(stored.title, stored.content)]
+                ids[stored.id] = key_of[(normalise(stored.title), normalise(stored.content))]
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -291,7 +292,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             loaded.setdefault(needed, load_set(needed))
 
     def limited(queries: tuple[Query, ...]) -> list[Query]:
-        return list(queries[: args.limit_queries] if args.limit_queries else queries)
+        """Every query, or N spread evenly over the set (its kinds come in blocks)."""
+        if not args.limit_queries or args.limit_queries >= len(queries):
+            return list(queries)
+        step = len(queries) / args.limit_queries
+        return [queries[int(n * step)] for n in range(args.limit_queries)]
 
     def settings_for(data_dir: Path) -> Settings:
         return Settings(data_dir=data_dir, embedder="onnx", model_cache=CACHE / "models")
@@ -387,7 +392,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--limit-queries", type=int, default=0, help="first N queries of each set")
+    parser.add_argument("--limit-queries", type=int, default=0, help="N of each set's queries")
     args = parser.parse_args()
     results = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)

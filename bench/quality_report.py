@@ -117,6 +117,15 @@ def report(results: dict[str, Any]) -> None:
                 if isinstance(v, dict)
             ]
             print(f"  {kind:<12} ({entry['notes_in_filter']:>4} notes)  " + "   ".join(cells))
+    offtopic = results["sets"].get("offtopic")
+    if offtopic:
+        print("\noff-topic: best score by kind of query")
+        for mode in (m for m in ("fused", "vector", "words") if m in offtopic):
+            cells = [
+                f"{kind} {_fmt(v['top_score_max'])}"
+                for kind, v in offtopic[mode]["by_kind"].items()
+            ]
+            print(f"  {mode:<6} max: " + ", ".join(cells))
     print("\nrelevance floor: scores of true matches vs off-topic queries' best result")
     for mode, f in results["floors"].items():
         kept = ", ".join(
