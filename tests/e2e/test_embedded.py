@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow
 
 def _postmaster_pid(data_dir: Path) -> int | None:
     pid_file = data_dir / "pgdata" / "postmaster.pid"
-    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+    # PostgreSQL creates the file and then writes it: an empty file is a server starting.
+    words = pid_file.read_text().split() if pid_file.exists() else []
+    return int(words[0]) if words else None
 
 
 def _read(path: Path) -> str:
