@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 import ssl
 import time
@@ -19,7 +18,9 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from vault_mcp.auth.redirects import split_url
 from vault_mcp.errors import OAuthError
+from vault_mcp.untrusted_json import parse_json
 
 MAX_BYTES = 64 * 1024
 TIMEOUT_SECONDS = 5.0
@@ -37,9 +38,13 @@ def _refuse(client_id: str, why: str) -> OAuthError:
 
 def check_metadata_url(client_id: str) -> None:
     """The URL rules of the CIMD draft: https, a host, a path, no fragment or credentials."""
-    parts = urlsplit(client_id)
-    if len(client_id) > 2000 or parts.scheme != "https" or not parts.hostname:
+    parts = split_url(client_id) if len(client_id) <= 2000 else None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
         raise _refuse(client_id, "the client_id must be an https URL")
+    try:
+        parts.hostname.encode("idna")  # a label over 63 characters cannot be looked up
+    except UnicodeError:
+        raise _refuse(client_id, f"{parts.hostname!r} is not a valid host name") from None
     if parts.path in ("", "/") or "/./" in parts.path or "/../" in parts.path:
         raise _refuse(client_id, "the URL needs a path, without dot segments")
     if parts.fragment or parts.username or parts.password:
@@ -76,7 +81,7 @@ class ClientMetadataFetcher:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
             )
-        except OSError:
+        except (OSError, UnicodeError):  # UnicodeError: the name has no IDNA form
             raise _refuse(client_id, f"the host {host!r} does not resolve") from None
         for info in infos:
             address = ipaddress.ip_address(info[4][0])
@@ -113,6 +118,6 @@ class ClientMetadataFetcher:
         except httpx2.HTTPError as exc:
             raise _refuse(client_id, f"it could not be fetched ({type(exc).__name__})") from None
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            return parse_json(bytes(body))
+        except ValueError:
             raise _refuse(client_id, "the document is not valid JSON") from None

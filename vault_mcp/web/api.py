@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -15,6 +14,7 @@ from vault_mcp.domain import Note, SearchHit
 from vault_mcp.errors import BadRequest, Forbidden, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteOut, SearchResult
+from vault_mcp.untrusted_json import parse_json
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.openapi import openapi_document
@@ -53,9 +53,9 @@ class NotePatchBody(_Body):
 async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
     body = await read_body(request, max_bytes)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the request body is not valid JSON") from None
+        data = parse_json(body)
+    except ValueError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
