@@ -17,7 +17,8 @@ from vault_mcp.auth.redirects import check_redirect_uri
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes
 from vault_mcp.db.oauth import PgClientStore, StoredClient
 from vault_mcp.db.refresh_tokens import digest
-from vault_mcp.errors import OAuthError
+from vault_mcp.domain import check_text
+from vault_mcp.errors import InvalidInput, OAuthError
 
 AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -46,6 +47,18 @@ class OAuthClient:
 
 def _invalid(description: str) -> OAuthError:
     return OAuthError("invalid_client_metadata", description)
+
+
+def _check_texts(metadata: dict[str, Any]) -> None:
+    """Every string of the registration (fields and list items) is text the database can
+    store: the response is kept as written, so one NUL anywhere would fail the insert."""
+    for field, value in metadata.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                try:
+                    check_text(str(field), item)
+                except InvalidInput as exc:
+                    raise _invalid(exc.message) from None
 
 
 def _string_list(value: object, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -97,6 +110,7 @@ class ClientRegistry:
         """Register a client (RFC 7591 §3); the response carries its client_id (and secret)."""
         if not isinstance(metadata, dict):
             raise _invalid("the registration must be a JSON object")
+        _check_texts(metadata)
         redirect_uris = self._redirect_uris(metadata)
         grant_types = _string_list(metadata.get("grant_types"), "grant_types", GRANT_TYPES)
         if "authorization_code" not in grant_types or set(grant_types) - set(GRANT_TYPES):

@@ -10,6 +10,7 @@ from vault_mcp.auth.tokens import AccessClaims, AccessTokenIssuer
 from vault_mcp.db.personal_tokens import PgPersonalTokenStore, is_personal_token
 from vault_mcp.db.refresh_tokens import Grant, PgRefreshTokenStore
 from vault_mcp.db.users import PgUserRepository
+from vault_mcp.domain import check_text
 from vault_mcp.errors import TooManyAttempts, Unauthorized
 
 # One message for an unknown user and a wrong password: never say which was wrong.
@@ -42,6 +43,9 @@ class AuthService:
 
     async def check_credentials(self, username: str, password: str, address: str) -> int:
         """The user id for a correct name and password; throttled, and vague on failure."""
+        # Text no account can hold is refused before it reaches the database or the hasher.
+        check_text("the user name", username)
+        check_text("the password", password)
         wait = self._throttle.retry_after(username, address)
         if wait:
             raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} seconds", wait)
@@ -59,12 +63,14 @@ class AuthService:
         return self.pair(grant, refresh_token)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
+        check_text("the refresh token", refresh_token)
         rotated, grant = await self.refresh_tokens.rotate(refresh_token)
         if await self.users.by_id(grant.user_id) is None:
             raise Unauthorized("the account no longer exists")
         return self.pair(grant, rotated)
 
     async def logout(self, refresh_token: str) -> None:
+        check_text("the refresh token", refresh_token)
         await self.refresh_tokens.revoke(refresh_token)
 
     async def authenticate(self, token: str) -> AccessClaims:
