@@ -94,6 +94,29 @@ def test_a_client_metadata_document_nested_deep_is_refused(
         assert "not valid JSON" in page.text
 
 
+def test_a_client_metadata_document_whose_redirect_uri_holds_a_nul_is_refused(
+    app_settings: Settings, accounts: dict[str, int], tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(self_signed_certificate(tmp_path)))
+    settings = app_settings.model_copy(update={"oauth_cimd_allow_private": True})
+    routes: dict[str, Any] = {}
+    with (
+        https_server(tmp_path, routes) as base,
+        TestClient(
+            create_app(settings, HashingEmbedder()), base_url=BASE, follow_redirects=False
+        ) as http,
+    ):
+        client_id, nul_redirect = f"{base}/nul.json", f"{REDIRECT}\x00"
+        document = {"client_id": client_id, "redirect_uris": [nul_redirect]}
+        routes["/nul.json"] = lambda: (200, JSON, json.dumps(document).encode())
+        sign_in(http)
+        auth_request = Authorization.start(client_id, redirect_uri=nul_redirect)
+        page = http.get("/oauth/authorize", params=auth_request.params)
+        _no_trace(page)
+        assert page.status_code == 400
+        assert "control character" in page.text
+
+
 # -- NUL and lone surrogates -------------------------------------------------------------------
 
 
@@ -224,3 +247,26 @@ def test_a_list_cursor_whose_date_overflows_in_utc_is_refused(
     params = {"cursor": forged_cursor(created_at), **({"tag": tag} if tag else {})}
     message = _api_error(http.get("/api/v1/notes", params=params, headers=alice), 422)
     assert "cursor is not valid" in message
+
+
+@pytest.mark.parametrize("where", ["authorize", "token", "revoke", "basic"])
+def test_a_client_id_with_a_nul_names_no_client_at_any_oauth_door(
+    http: TestClient, where: str
+) -> None:
+    client_id = "abc\x00def"
+    if where == "authorize":
+        page = http.get("/oauth/authorize", params=Authorization.start(client_id).params)
+        _no_trace(page)
+        assert page.status_code == 400 and "not registered" in page.text
+        return
+    form = {"grant_type": "refresh_token", "refresh_token": "x", "token": "x"}
+    if where == "basic":
+        credentials = base64.b64encode(f"{client_id}:secret".encode()).decode()
+        response = http.post(
+            "/oauth/token", data=form, headers={"Authorization": f"Basic {credentials}"}
+        )
+    else:
+        response = http.post(f"/oauth/{where}", data={**form, "client_id": client_id})
+    _no_trace(response)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

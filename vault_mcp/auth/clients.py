@@ -61,6 +61,14 @@ def _check_texts(metadata: dict[str, Any]) -> None:
                     raise _invalid(exc.message) from None
 
 
+def _storable(text: str) -> bool:
+    """Non-empty text a lookup can send; a client_id with a NUL names no client."""
+    try:
+        return bool(check_text("client_id", text))
+    except InvalidInput:
+        return False
+
+
 def _string_list(value: object, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     if value is None:
         return default
@@ -155,7 +163,7 @@ class ClientRegistry:
         """The client named by `client_id`: registered here, or described by its URL."""
         if looks_like_metadata_url(client_id):
             return self._from_document(client_id, await self._fetcher.fetch(client_id))
-        stored = await self._store.get(client_id) if client_id else None
+        stored = await self._store.get(client_id) if _storable(client_id) else None
         if stored is None:
             raise OAuthError(
                 "invalid_client", "this client is not registered here; register it again", 401

@@ -35,6 +35,8 @@ def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
     absolute, without a fragment; and on the operator's allow-list when there is one."""
     if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
         raise OAuthError("invalid_redirect_uri", "each redirect URI must be a non-empty string")
+    if any(c <= " " or c == "\x7f" for c in uri):  # RFC 3986 has no raw controls or spaces
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} contains a space or control character")
     parts = split_url(uri)
     if parts is None:
         raise OAuthError("invalid_redirect_uri", f"{uri!r} is not a valid URL")
