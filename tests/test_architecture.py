@@ -18,10 +18,18 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.domain": ("vault_mcp.errors",),
     # How a note's text becomes passages: domain logic, pure.
     "vault_mcp.passages": (),
+    # The one depth-guarded JSON parser for untrusted bytes, for every door.
+    "vault_mcp.untrusted_json": ("vault_mcp.errors",),
     "vault_mcp.service": ("vault_mcp.domain", "vault_mcp.errors", "vault_mcp.passages"),
     "vault_mcp.settings": ("vault_mcp.domain", "vault_mcp.errors"),
     # The auth domain: its values, Protocols and services; never a store, a door or a root.
-    "vault_mcp.auth": ("vault_mcp.auth", "vault_mcp.errors"),
+    # Text validation (NUL, lone surrogates) is the domain's, shared by every input.
+    "vault_mcp.auth": (
+        "vault_mcp.auth",
+        "vault_mcp.errors",
+        "vault_mcp.domain",
+        "vault_mcp.untrusted_json",
+    ),
     # The adapters implement the Protocols of the service layers, on their values.
     "vault_mcp.db": (
         "vault_mcp.db",
@@ -50,6 +58,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "vault_mcp.web": (
         "vault_mcp.web",
+        "vault_mcp.untrusted_json",
         "vault_mcp.service",
         "vault_mcp.domain",
         "vault_mcp.errors",

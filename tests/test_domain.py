@@ -56,6 +56,18 @@ def test_nul_characters_are_refused_because_postgres_cannot_store_them() -> None
         validate_title("a\x00b")
 
 
+def test_lone_surrogates_are_refused_in_every_text_field_before_anything_encodes_them() -> None:
+    for check in (
+        lambda: validate_content("a\ud800b", Limits()),
+        lambda: validate_title("a\udfffb"),
+        lambda: validate_tags(["ok", "\ud800"]),
+        lambda: validate_query("fox \ud800"),
+    ):
+        with pytest.raises(InvalidInput, match="surrogate"):
+            check()
+    assert validate_content("a \U0001f98a fox", Limits())  # a whole pair is a character
+
+
 def test_tags_are_trimmed_and_deduplicated_in_order() -> None:
     assert validate_tags([" work ", "home", "work", "big   idea"]) == ("work", "home", "big idea")
 

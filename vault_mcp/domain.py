@@ -111,9 +111,19 @@ def parse_note_id(value: str) -> uuid.UUID:
         ) from None
 
 
-def _reject_nul(field: str, value: str) -> None:
+def check_text(field: str, value: str) -> str:
+    """`value` if PostgreSQL can store it and `.encode()` can send it: no NUL character, and
+    no lone surrogate (JSON's `"\\ud800"` escape decodes to one in Python, not in UTF-8)."""
     if "\x00" in value:
-        raise InvalidInput(f"{field} contains a NUL character (\\x00), which cannot be stored")
+        raise InvalidInput(f"{field} contains a NUL character (\\x00); remove it")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            f"{field} contains {value[exc.start]!r}, half of a UTF-16 surrogate pair, which is "
+            "not text; send whole characters"
+        ) from None
+    return value
 
 
 def _short_text(field: str, value: str, max_chars: int, when_empty: str) -> str:
@@ -122,8 +132,7 @@ def _short_text(field: str, value: str, max_chars: int, when_empty: str) -> str:
         raise InvalidInput(f"{field} is empty; {when_empty}")
     if len(value) > max_chars:
         raise InvalidInput(f"{field} is {len(value)} characters; the limit is {max_chars}")
-    _reject_nul(field, value)
-    return value
+    return check_text(field, value)
 
 
 def validate_title(title: str) -> str:
@@ -141,13 +150,13 @@ def _format_bytes(n: int) -> str:
 def validate_content(content: str, limits: Limits) -> str:
     if not content.strip():
         raise InvalidInput("content is empty; a note needs some text")
+    check_text("content", content)  # before measuring: the measure encodes it
     size = len(content.encode("utf-8"))
     if size > limits.max_content_bytes:
         shown, limit = _format_bytes(size), _format_bytes(limits.max_content_bytes)
         if shown == limit:  # "1.0 MB; the limit is 1.0 MB" would say nothing
             shown, limit = f"{size:,} bytes", f"{limits.max_content_bytes:,} bytes"
         raise InvalidInput(f"content is {shown}; the limit is {limit} (VAULT_MAX_CONTENT_BYTES)")
-    _reject_nul("content", content)
     return content
 
 
@@ -165,7 +174,7 @@ def validate_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
             raise InvalidInput(
                 f"tag {tag[:20]!r}... is {len(tag)} characters; the limit is {MAX_TAG_CHARS}"
             )
-        _reject_nul("a tag", tag)
+        check_text("a tag", tag)
         seen.setdefault(tag, None)
     if len(seen) > MAX_TAGS:
         raise InvalidInput(f"{len(seen)} tags given; the limit is {MAX_TAGS}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from tests.conftest import initialize_request
@@ -12,6 +13,7 @@ from tests.web.conftest import auth, login
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.settings import Settings
 from vault_mcp.web import create_app
+from vault_mcp.web.api_models import LoginBody, NoteCreateBody, NotePatchBody, Tokens
 
 
 @pytest.fixture
@@ -145,6 +147,25 @@ def test_openapi_document_describes_the_api(http: TestClient) -> None:
     assert doc["openapi"].startswith("3.")
     assert {"/api/v1/auth/login", "/api/v1/notes", "/api/v1/notes/{note_id}"} <= set(doc["paths"])
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_openapi_document_is_generated_from_the_route_table_and_the_models(
+    http: TestClient,
+) -> None:
+    doc = http.get("/api/v1/openapi.json").json()
+    documented = {path: set(ops) for path, ops in doc["paths"].items()}
+    served = {
+        route.path: {m.lower() for m in route.methods or ()} - {"head"}
+        for route in http.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, Route) and route.path.startswith("/api/v1/")
+    }
+    assert documented == served
+    schemas = doc["components"]["schemas"]
+    for model in (LoginBody, NoteCreateBody, NotePatchBody, Tokens):
+        assert schemas[model.__name__] == model.model_json_schema()
+    assert "scope" in schemas["Tokens"]["required"]  # the hand-written document had lost it
+    login_answers = doc["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert {"400", "422", "429"} <= set(login_answers)
 
 
 def test_every_response_carries_the_security_headers(http: TestClient) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 import ssl
 import time
@@ -27,6 +26,7 @@ import httpx2
 from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 
 from vault_mcp.errors import OAuthError
+from vault_mcp.untrusted_json import parse_json
 
 MAX_BYTES = 64 * 1024
 TIMEOUT_SECONDS = 5.0  # for the whole fetch: resolving, connecting and reading
@@ -75,6 +75,10 @@ def check_metadata_url(client_id: str) -> httpx2.URL:
         raise _refuse(client_id, "the client_id is not a valid URL") from None
     if parts.scheme != "https" or not parts.hostname or url.scheme != "https" or not url.host:
         raise _refuse(client_id, "the client_id must be an https URL")
+    try:
+        parts.hostname.encode("idna")  # a label over 63 characters cannot be looked up
+    except UnicodeError:
+        raise _refuse(client_id, f"{parts.hostname!r} is not a valid host name") from None
     if parts.path in ("", "/") or "/./" in parts.path or "/../" in parts.path:
         raise _refuse(client_id, "the URL needs a path, without dot segments")
     if parts.fragment or parts.username or parts.password:
@@ -154,8 +158,8 @@ class ClientMetadataFetcher:
         except TimeoutError:
             raise _refuse(client_id, f"fetching it took over {self._timeout:g} s") from None
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            document = parse_json(body)
+        except ValueError:
             raise _refuse(client_id, "the document is not valid JSON") from None
         if not isinstance(document, dict):
             raise _refuse(client_id, "the document is not a JSON object")
@@ -169,7 +173,7 @@ class ClientMetadataFetcher:
         try:
             answers = await self._resolve(host, port)
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in answers]
-        except (OSError, ValueError):
+        except (OSError, ValueError, UnicodeError):  # UnicodeError: no IDNA form
             raise _refuse(client_id, f"the host {host!r} does not resolve") from None
         if not addresses:
             raise _refuse(client_id, f"the host {host!r} does not resolve")

@@ -17,7 +17,8 @@ from vault_mcp.auth.models import StoredClient, digest
 from vault_mcp.auth.redirects import check_redirect_uri, is_loopback_http
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes
 from vault_mcp.auth.stores import ClientStore
-from vault_mcp.errors import OAuthError
+from vault_mcp.domain import check_text
+from vault_mcp.errors import InvalidInput, OAuthError
 
 AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -46,6 +47,26 @@ class OAuthClient:
 
 def _invalid(description: str) -> OAuthError:
     return OAuthError("invalid_client_metadata", description)
+
+
+def _check_texts(metadata: dict[str, Any]) -> None:
+    """Every string of the registration (fields and list items) is text the database can
+    store: the response is kept as written, so one NUL anywhere would fail the insert."""
+    for field, value in metadata.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                try:
+                    check_text(str(field), item)
+                except InvalidInput as exc:
+                    raise _invalid(exc.message) from None
+
+
+def _storable(text: str) -> bool:
+    """Non-empty text a lookup can send; a client_id with a NUL names no client."""
+    try:
+        return bool(check_text("client_id", text))
+    except InvalidInput:
+        return False
 
 
 def _string_list(value: object, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -102,6 +123,7 @@ class ClientRegistry:
         """Register a client (RFC 7591 §3); the response carries its client_id (and secret)."""
         if not isinstance(metadata, dict):
             raise _invalid("the registration must be a JSON object")
+        _check_texts(metadata)
         redirect_uris = self._redirect_uris(metadata)
         grant_types = _string_list(metadata.get("grant_types"), "grant_types", GRANT_TYPES)
         if "authorization_code" not in grant_types or set(grant_types) - set(GRANT_TYPES):
@@ -146,7 +168,7 @@ class ClientRegistry:
         """The client named by `client_id`: registered here, or described by its URL."""
         if looks_like_metadata_url(client_id):
             return self._from_document(client_id, await self._fetcher.fetch(client_id))
-        stored = await self._store.get(client_id) if client_id else None
+        stored = await self._store.get(client_id) if _storable(client_id) else None
         if stored is None:
             raise OAuthError(
                 "invalid_client", "this client is not registered here; register it again", 401

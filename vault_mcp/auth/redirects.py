@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from vault_mcp.errors import OAuthError
 
@@ -14,9 +14,20 @@ MAX_URI_LENGTH = 2000
 _HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+$|^[0-9a-f:.]+$")
 
 
+def split_url(uri: str) -> SplitResult | None:
+    """The parts of `uri`, or None when it does not parse: urlsplit raises on a broken IPv6
+    literal (`http://[::1/cb`) and `.port` on a port that is not a number up to 65535."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    return parts
+
+
 def is_loopback_http(uri: str) -> bool:
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    parts = split_url(uri)
+    return parts is not None and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
@@ -24,11 +35,11 @@ def check_redirect_uri(uri: object, allowlist: Iterable[str] = ()) -> str:
     absolute, without a fragment; and on the operator's allow-list when there is one."""
     if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
         raise OAuthError("invalid_redirect_uri", "each redirect URI must be a non-empty string")
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not a valid URL") from None
+    if any(c <= " " or c == "\x7f" for c in uri):  # RFC 3986 has no raw controls or spaces
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} contains a space or control character")
+    parts = split_url(uri)
+    if parts is None:
+        raise OAuthError("invalid_redirect_uri", f"{uri!r} is not a valid URL")
     if parts.fragment or "#" in uri:
         raise OAuthError("invalid_redirect_uri", f"{uri!r}: a redirect URI has no fragment")
     if not parts.hostname or not _HOSTNAME.match(parts.hostname):
@@ -57,18 +68,19 @@ def origin_of(uri: str) -> str:
 
 
 def redirect_matches(registered: Iterable[str], requested: str) -> bool:
-    """Exact match; for loopback http URIs any port, since native apps pick one at run time."""
+    """Exact match; for loopback http URIs any port, since native apps pick one at run time.
+    A requested URI that does not parse (a port past 65535, say) matches nothing."""
     if requested in registered:
         return True
-    if not is_loopback_http(requested):
+    want = split_url(requested)
+    if want is None or not is_loopback_http(requested):
         return False
-    want = urlsplit(requested)
     for uri in registered:
-        have = urlsplit(uri)
-        if is_loopback_http(uri) and (have.hostname, have.path, have.query) == (
-            want.hostname,
-            want.path,
-            want.query,
+        have = split_url(uri)
+        if (
+            have is not None
+            and is_loopback_http(uri)
+            and (have.hostname, have.path, have.query) == (want.hostname, want.path, want.query)
         ):
             return True
     return False

@@ -12,6 +12,7 @@ from vault_mcp.auth.passwords import hash_password, verify_password
 from vault_mcp.auth.scopes import ALL_SCOPES, is_personal_token, unknown_scopes
 from vault_mcp.auth.stores import LoginThrottle, PersonalTokenStore, RefreshTokenStore, UserStore
 from vault_mcp.auth.tokens import AccessTokenIssuer
+from vault_mcp.domain import check_text
 from vault_mcp.errors import InvalidInput, NotFound, Unauthorized
 
 # One message for an unknown user and a wrong password: never say which was wrong.
@@ -51,6 +52,9 @@ class AuthService:
         The attempt is counted (per canonical name and per address) before the password is
         hashed, so neither another spelling of the name nor concurrency buys more guesses.
         """
+        # Text no account can hold is refused before it reaches the database or the hasher.
+        check_text("the user name", username)
+        check_text("the password", password)
         account = canonical_username(username)
         attempt = await self._throttle.attempt(account, address)
         user = await self._users.by_name(account)
@@ -66,12 +70,14 @@ class AuthService:
         return self.pair(grant, refresh_token)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
+        check_text("the refresh token", refresh_token)
         rotated, grant = await self._refresh_tokens.rotate(refresh_token)
         if await self._users.by_id(grant.user_id) is None:
             raise Unauthorized("the account no longer exists")
         return self.pair(grant, rotated)
 
     async def logout(self, refresh_token: str) -> None:
+        check_text("the refresh token", refresh_token)
         await self._refresh_tokens.revoke(refresh_token)
 
     # -- web sessions (an opaque refresh token in a cookie, never rotated) ----------------

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vault_mcp.db.pool import Pool, storage_errors
@@ -112,8 +112,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, note_id = raw.split("|")
-        return datetime.fromisoformat(created), uuid.UUID(note_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        # In UTC here, where an overflow is ours to catch: year 1 at +05:00 or 9999 at -05:00
+        # parses, then overflows inside the driver.
+        return datetime.fromisoformat(created).astimezone(UTC), uuid.UUID(note_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(
             "cursor is not valid; pass the next_cursor of a previous list_notes result"
         ) from None

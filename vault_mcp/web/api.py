@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
@@ -15,11 +13,20 @@ from vault_mcp.auth.scopes import READ, WRITE, require_scope
 from vault_mcp.domain import Note, SearchHit
 from vault_mcp.errors import BadRequest, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
-from vault_mcp.tools.models import NoteOut, SearchResult
+from vault_mcp.tools.models import NoteList, NoteOut, SearchResult, SearchResults
+from vault_mcp.untrusted_json import parse_json
+from vault_mcp.web.api_models import (
+    LoginBody,
+    NoteCreateBody,
+    NotePatchBody,
+    NotesQuery,
+    RefreshBody,
+    Tokens,
+)
 from vault_mcp.web.authn import BearerUser, principal_of, refusal_of
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
-from vault_mcp.web.openapi import openapi_document
+from vault_mcp.web.openapi import Endpoint, Operation, openapi_document
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -27,37 +34,16 @@ B = TypeVar("B", bound=BaseModel)
 _BODY_SLACK = 64 * 1024
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoginBody(_Body):
-    username: str
-    password: str
-
-
-class RefreshBody(_Body):
-    refresh_token: str
-
-
-class NoteCreateBody(_Body):
-    title: str
-    content: str
-    tags: list[str] = []
-
-
-class NotePatchBody(_Body):
-    title: str | None = None
-    content: str | None = None
-    tags: list[str] | None = None
-
-
 async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
     body = await read_body(request, max_bytes)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the request body is not valid JSON") from None
+        data = parse_json(body)
+    except ValueError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    return _validated(model, data, "the request body")
+
+
+def _validated(model: type[B], data: Any, what: str) -> B:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -65,7 +51,14 @@ async def _parse(request: Request, model: type[B], max_bytes: int) -> B:
             f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise InvalidInput(f"the request body is not valid: {problems}") from None
+        raise InvalidInput(f"{what} is not valid: {problems}") from None
+
+
+def _notes_query(request: Request) -> NotesQuery:
+    params = request.query_params
+    names = ("q", "limit", "cursor", "since", "until")
+    raw: dict[str, Any] = {k: params[k] for k in names if k in params}
+    return _validated(NotesQuery, {**raw, "tag": params.getlist("tag")}, "the query")
 
 
 async def _user(request: Request) -> tuple[Services, int]:
@@ -94,43 +87,23 @@ def _hit_json(services: Services, hit: SearchHit) -> dict[str, Any]:
     return SearchResult.of(hit, services.note_url(hit.note.id)).model_dump(mode="json")
 
 
-def _int_param(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number, not {raw[:20]!r}") from None
-
-
-def _date_param(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = datetime.fromisoformat(raw[:64])
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be an ISO 8601 time such as 2026-12-01T09:00:00Z, not {raw[:40]!r}"
-        ) from None
-    if value.tzinfo is None:
-        raise InvalidInput(f"{name} has no time zone; add one, e.g. {raw[:30]}Z") from None
-    return value
+def _tokens(pair: object) -> Response:  # an AuthService TokenPair
+    body = Tokens.model_validate(pair, from_attributes=True).model_dump()
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def login(request: Request) -> Response:
     services = await services_of(request)
     body = await _parse(request, LoginBody, _BODY_SLACK)
     pair = await services.auth.login(body.username, body.password, _client_address(request))
-    return JSONResponse(pair.__dict__, headers={"Cache-Control": "no-store"})
+    return _tokens(pair)
 
 
 async def refresh(request: Request) -> Response:
     services = await services_of(request)
     body = await _parse(request, RefreshBody, _BODY_SLACK)
     pair = await services.auth.refresh(body.refresh_token)
-    return JSONResponse(pair.__dict__, headers={"Cache-Control": "no-store"})
+    return _tokens(pair)
 
 
 async def logout(request: Request) -> Response:
@@ -151,22 +124,22 @@ async def notes_collection(request: Request) -> Response:
             status_code=201,
             headers={"Location": f"/api/v1/notes/{note.id}"},
         )
-    query = request.query_params.get("q")
-    limit = _int_param(request, "limit", 10 if query is not None else 20)
-    since, until = _date_param(request, "since"), _date_param(request, "until")
-    if query is not None:
-        tags = request.query_params.getlist("tag")
+    query = _notes_query(request)
+    if query.q is not None:
+        limit = 10 if query.limit is None else query.limit
         hits = await services.notes.search(
-            user, query, limit=limit, tags=tags, since=since, until=until
+            user, query.q, limit=limit, tags=query.tag, since=query.since, until=query.until
         )
         return JSONResponse({"results": [_hit_json(services, h) for h in hits]})
+    if len(query.tag) > 1:
+        raise InvalidInput("a list filters by one tag; a search (q=...) may require several")
     page = await services.notes.list(
         user,
-        limit=limit,
-        cursor=request.query_params.get("cursor"),
-        tag=request.query_params.get("tag"),
-        since=since,
-        until=until,
+        limit=20 if query.limit is None else query.limit,
+        cursor=query.cursor,
+        tag=query.tag[0] if query.tag else None,
+        since=query.since,
+        until=query.until,
     )
     return JSONResponse(
         {"notes": [_note_json(services, n) for n in page.notes], "next_cursor": page.next_cursor}
@@ -190,7 +163,7 @@ async def note_item(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(request.app.state.settings.base_url()))
+    return JSONResponse(openapi_document(ENDPOINTS, request.app.state.settings.base_url()))
 
 
 async def no_such_route(request: Request) -> Response:
@@ -208,14 +181,121 @@ async def no_such_route(request: Request) -> Response:
     return error_response(404, "not_found", f"no API route {request.url.path}")
 
 
-_api_routes = [
-    Route("/api/v1/auth/login", login, methods=["POST"]),
-    Route("/api/v1/auth/refresh", refresh, methods=["POST"]),
-    Route("/api/v1/auth/logout", logout, methods=["POST"]),
-    Route("/api/v1/notes", notes_collection, methods=["GET", "POST"]),
-    Route("/api/v1/notes/{note_id}", note_item, methods=["GET", "PATCH", "DELETE"]),
-    Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+_BAD_JSON = {400: "The body is not JSON", 413: "The body is too large", 422: "Invalid body"}
+_TOKEN = {401: "Missing, invalid or expired token", 403: "The token lacks the scope"}
+_DOWN = {503: "The database or the model is not available yet"}
+_NOTE_ID = {"schema": {"type": "string", "format": "uuid"}, "description": "The note's id."}
+
+# The one route table: Starlette's routes and the OpenAPI document are both built from it.
+ENDPOINTS = [
+    Endpoint(
+        "/api/v1/auth/login",
+        login,
+        {
+            "POST": Operation(
+                "Exchange a user name and password for tokens",
+                200,
+                {
+                    **_BAD_JSON,
+                    401: "Wrong user name or password",
+                    429: "Too many failed attempts; see Retry-After",
+                    **_DOWN,
+                },
+                returns=(Tokens,),
+                body=LoginBody,
+                public=True,
+            )
+        },
+    ),
+    Endpoint(
+        "/api/v1/auth/refresh",
+        refresh,
+        {
+            "POST": Operation(
+                "Rotate a refresh token into a new token pair",
+                200,
+                {**_BAD_JSON, 401: "Invalid, expired or reused refresh token", **_DOWN},
+                returns=(Tokens,),
+                body=RefreshBody,
+                public=True,
+            )
+        },
+    ),
+    Endpoint(
+        "/api/v1/auth/logout",
+        logout,
+        {
+            "POST": Operation(
+                "Revoke a refresh token and every token rotated from the same sign-in",
+                204,
+                {**_BAD_JSON, **_DOWN},
+                body=RefreshBody,
+                public=True,
+                description="Signed out",
+            )
+        },
+    ),
+    Endpoint(
+        "/api/v1/notes",
+        notes_collection,
+        {
+            "GET": Operation(
+                "List notes newest first, or search them by meaning with q",
+                200,
+                {**_TOKEN, 422: "Invalid parameter", **_DOWN},
+                returns=(NoteList, SearchResults),
+                query=NotesQuery,
+                description="A page of notes, or search results when q is given",
+            ),
+            "POST": Operation(
+                "Create a note",
+                201,
+                {**_BAD_JSON, **_TOKEN, **_DOWN},
+                returns=(NoteOut,),
+                body=NoteCreateBody,
+                description="Created",
+            ),
+        },
+    ),
+    Endpoint(
+        "/api/v1/notes/{note_id}",
+        note_item,
+        {
+            "GET": Operation(
+                "Read a note",
+                200,
+                {**_TOKEN, 404: "No such note", 422: "Not a note id", **_DOWN},
+                returns=(NoteOut,),
+            ),
+            "PATCH": Operation(
+                "Change a note's title, content or tags",
+                200,
+                {
+                    **_BAD_JSON,
+                    **_TOKEN,
+                    404: "No such note",
+                    409: "The note kept changing; try again",
+                    **_DOWN,
+                },
+                returns=(NoteOut,),
+                body=NotePatchBody,
+            ),
+            "DELETE": Operation(
+                "Delete a note",
+                204,
+                {**_TOKEN, 404: "No such note", 422: "Not a note id", **_DOWN},
+                description="Deleted",
+            ),
+        },
+        path_params={"note_id": _NOTE_ID},
+    ),
+    Endpoint(
+        "/api/v1/openapi.json",
+        openapi,
+        {"GET": Operation("This document", 200, {}, public=True)},
+    ),
 ]
+_api_routes = [endpoint.route() for endpoint in ENDPOINTS]
 routes = [
     *_api_routes,
     Route("/api/{rest:path}", no_such_route, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,18 @@ from vault_mcp.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every REST error: a stable code and a message naming the problem."""
+
+    error: ErrorDetail
+
 
 _STATUS: list[tuple[type[VaultError], int, str]] = [
     (BadRequest, 400, "bad_request"),
@@ -52,7 +65,8 @@ _HTTP_CODES = {
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    response = JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    body = ErrorBody(error=ErrorDetail(code=code, message=message))
+    response = JSONResponse(body.model_dump(), status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="vault-mcp"'
     return response

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -19,6 +18,7 @@ from vault_mcp.auth.oauth import AuthorizationRequest, RedirectedError
 from vault_mcp.auth.redirects import origin_of
 from vault_mcp.auth.scopes import ALL_SCOPES, READ, WRITE
 from vault_mcp.errors import OAuthError
+from vault_mcp.untrusted_json import parse_json
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.security import CONTENT_SECURITY_POLICY
 from vault_mcp.web.views import form_with_csrf, render, signed_in, to_login
@@ -80,9 +80,9 @@ async def protected_resource_metadata(request: Request) -> Response:
 async def register(request: Request) -> Response:
     services = await services_of(request)
     try:
-        metadata = json.loads(await read_body(request, MAX_BODY))
-    except (ValueError, UnicodeDecodeError):
-        return oauth_error(OAuthError("invalid_client_metadata", "the body is not JSON"))
+        metadata = parse_json(await read_body(request, MAX_BODY))
+    except ValueError as exc:
+        return oauth_error(OAuthError("invalid_client_metadata", f"the body is not JSON: {exc}"))
     try:
         registered = await services.oauth.register(metadata)
     except OAuthError as exc:

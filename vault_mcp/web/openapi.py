@@ -1,287 +1,141 @@
-"""The OpenAPI 3.1 document of the REST API, served at /api/v1/openapi.json."""
-# ruff: noqa: E501  (a data document: long schema lines read better unwrapped)
+"""The OpenAPI 3.1 document, generated from the REST routes' table and their pydantic models.
+
+The route table (`vault_mcp.web.api.ENDPOINTS`) is the one list: Starlette's routes and this
+document are both built from it, and every schema comes from a model the handlers really
+parse or return, so the document cannot drift from the code.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.routing import Route
+
 from vault_mcp import __version__
+from vault_mcp.web.errors import ErrorBody
+
+_REF = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"{(\w+)}")
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+@dataclass(frozen=True)
+class Operation:
+    """One method of one path: what it reads and every status it can answer."""
+
+    summary: str
+    status: int  # on success
+    errors: Mapping[int, str]  # status -> when
+    returns: tuple[type[BaseModel], ...] = ()  # one model, or any of several
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    public: bool = False  # no bearer token needed
+    description: str = "OK"
 
 
-def _json(ref: str, description: str = "OK") -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
-    }
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    handler: Callable[..., Any]
+    operations: Mapping[str, Operation]
+    path_params: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+    def route(self) -> Route:
+        return Route(self.path, self.handler, methods=list(self.operations))
 
 
-def _body(ref: str) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
-    }
+def _models(endpoints: Iterable[Endpoint]) -> list[type[BaseModel]]:
+    found: dict[type[BaseModel], None] = {ErrorBody: None}
+    for endpoint in endpoints:
+        for op in endpoint.operations.values():
+            for model in (*op.returns, op.body):
+                if model is not None:
+                    found.setdefault(model, None)
+    return list(found)
 
 
-_AUTH_ERRORS = {"401": _error("Missing, invalid or expired access token")}
-_NOTE_ID = {
-    "name": "note_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
-_STR = {"type": "string"}
-_TAGS = {"type": "array", "items": _STR, "maxItems": 32}
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
 
 
-def openapi_document(base_url: str) -> dict[str, Any]:
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string: drop the `null` branch of `X | None`."""
+    branches = [s for s in schema.get("anyOf", ()) if s.get("type") != "null"]
+    if len(branches) == 1:
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**rest, **branches[0]}
+    return {k: v for k, v in schema.items() if k != "default"}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _without_null(prop),
+        }
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _operation(op: Operation, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": op.description}
+    if op.returns:
+        refs = [_ref(m) for m in op.returns]
+        success |= _json_content(refs[0] if len(refs) == 1 else {"anyOf": refs})
+    elif op.status != 204:
+        success |= _json_content({"type": "object"})
+    responses: dict[str, Any] = {str(op.status): success}
+    for status, when in sorted(op.errors.items()):
+        responses[str(status)] = {"description": when, **_json_content(_ref(ErrorBody))}
+    doc: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    parameters = path_params + (_query_parameters(op.query) if op.query else [])
+    if parameters:
+        doc["parameters"] = parameters
+    if op.body is not None:
+        doc["requestBody"] = {"required": True, **_json_content(_ref(op.body))}
+    if op.public:
+        doc["security"] = []
+    return doc
+
+
+def openapi_document(endpoints: Iterable[Endpoint], base_url: str) -> dict[str, Any]:
+    endpoints = list(endpoints)
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in _models(endpoints)], ref_template=_REF
+    )
+    paths: dict[str, Any] = {}
+    for endpoint in endpoints:
+        path_params = [
+            {"name": name, "in": "path", "required": True, **endpoint.path_params[name]}
+            for name in _PATH_PARAM.findall(endpoint.path)
+        ]
+        operations = endpoint.operations.items()
+        paths[endpoint.path] = {m.lower(): _operation(op, path_params) for m, op in operations}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vault-mcp REST API", "version": __version__},
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/api/v1/auth/login": {
-                "post": {
-                    "summary": "Exchange a user name and password for tokens",
-                    "security": [],
-                    "requestBody": _body("Login"),
-                    "responses": {
-                        "200": _json("Tokens"),
-                        "401": _error("Wrong user name or password"),
-                        "422": _error("Malformed body"),
-                        "429": _error("Too many failed attempts; see Retry-After"),
-                    },
-                }
-            },
-            "/api/v1/auth/refresh": {
-                "post": {
-                    "summary": "Rotate a refresh token into a new token pair",
-                    "security": [],
-                    "requestBody": _body("Refresh"),
-                    "responses": {
-                        "200": _json("Tokens"),
-                        "401": _error("Invalid, expired or reused refresh token"),
-                    },
-                }
-            },
-            "/api/v1/auth/logout": {
-                "post": {
-                    "summary": "Revoke a refresh token and every token rotated from the same sign-in",
-                    "security": [],
-                    "requestBody": _body("Refresh"),
-                    "responses": {"204": {"description": "Signed out"}},
-                }
-            },
-            "/api/v1/notes": {
-                "get": {
-                    "summary": "List notes newest first, or search them by meaning with q",
-                    "parameters": [
-                        {
-                            "name": "q",
-                            "in": "query",
-                            "schema": _STR,
-                            "description": "Search by meaning",
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "schema": _STR,
-                            "description": "next_cursor of the previous page",
-                        },
-                        {
-                            "name": "tag",
-                            "in": "query",
-                            "schema": _STR,
-                            "description": "Only notes with this tag (repeat to require several when searching)",
-                        },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "A page of notes, or search results when q is given",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "oneOf": [
-                                            {"$ref": "#/components/schemas/NotePage"},
-                                            {"$ref": "#/components/schemas/SearchResults"},
-                                        ]
-                                    }
-                                }
-                            },
-                        },
-                        **_AUTH_ERRORS,
-                        "422": _error("Invalid parameter"),
-                    },
-                },
-                "post": {
-                    "summary": "Create a note",
-                    "requestBody": _body("NoteCreate"),
-                    "responses": {
-                        "201": _json("Note", "Created"),
-                        **_AUTH_ERRORS,
-                        "413": _error("Body too large"),
-                        "422": _error("Invalid note"),
-                    },
-                },
-            },
-            "/api/v1/notes/{note_id}": {
-                "parameters": [_NOTE_ID],
-                "get": {
-                    "summary": "Read a note",
-                    "responses": {
-                        "200": _json("Note"),
-                        **_AUTH_ERRORS,
-                        "404": _error("No such note"),
-                    },
-                },
-                "patch": {
-                    "summary": "Change a note's title, content or tags",
-                    "requestBody": _body("NotePatch"),
-                    "responses": {
-                        "200": _json("Note"),
-                        **_AUTH_ERRORS,
-                        "404": _error("No such note"),
-                        "422": _error("Invalid change"),
-                    },
-                },
-                "delete": {
-                    "summary": "Delete a note",
-                    "responses": {
-                        "204": {"description": "Deleted"},
-                        **_AUTH_ERRORS,
-                        "404": _error("No such note"),
-                    },
-                },
-            },
-        },
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {"code": _STR, "message": _STR},
-                        }
-                    },
-                },
-                "Login": {
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {"username": _STR, "password": _STR},
-                    "additionalProperties": False,
-                },
-                "Refresh": {
-                    "type": "object",
-                    "required": ["refresh_token"],
-                    "properties": {"refresh_token": _STR},
-                    "additionalProperties": False,
-                },
-                "Tokens": {
-                    "type": "object",
-                    "required": ["access_token", "refresh_token", "token_type", "expires_in"],
-                    "properties": {
-                        "access_token": _STR,
-                        "refresh_token": _STR,
-                        "token_type": {"const": "bearer"},
-                        "expires_in": {"type": "integer"},
-                    },
-                },
-                "NoteCreate": {
-                    "type": "object",
-                    "required": ["title", "content"],
-                    "properties": {
-                        "title": {"type": "string", "maxLength": 500},
-                        "content": _STR,
-                        "tags": _TAGS,
-                    },
-                    "additionalProperties": False,
-                },
-                "NotePatch": {
-                    "type": "object",
-                    "properties": {
-                        "title": {"type": "string", "maxLength": 500},
-                        "content": _STR,
-                        "tags": _TAGS,
-                    },
-                    "additionalProperties": False,
-                },
-                "Note": {
-                    "type": "object",
-                    "required": [
-                        "id",
-                        "title",
-                        "content",
-                        "tags",
-                        "created_at",
-                        "updated_at",
-                        "url",
-                    ],
-                    "properties": {
-                        "id": {"type": "string", "format": "uuid"},
-                        "title": _STR,
-                        "content": _STR,
-                        "tags": _TAGS,
-                        "created_at": {"type": "string", "format": "date-time"},
-                        "updated_at": {"type": "string", "format": "date-time"},
-                        "url": _STR,
-                    },
-                },
-                "NotePage": {
-                    "type": "object",
-                    "required": ["notes", "next_cursor"],
-                    "properties": {
-                        "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
-                        "next_cursor": {"type": ["string", "null"]},
-                    },
-                },
-                "SearchResults": {
-                    "type": "object",
-                    "required": ["results"],
-                    "properties": {
-                        "results": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": [
-                                    "id",
-                                    "title",
-                                    "snippet",
-                                    "score",
-                                    "tags",
-                                    "url",
-                                    "updated_at",
-                                ],
-                                "properties": {
-                                    "id": _STR,
-                                    "title": _STR,
-                                    "snippet": _STR,
-                                    "score": {"type": "number"},
-                                    "tags": _TAGS,
-                                    "url": _STR,
-                                    "updated_at": {"type": "string", "format": "date-time"},
-                                },
-                            },
-                        }
-                    },
-                },
-            },
+            "schemas": schemas.get("$defs", {}),
         },
     }

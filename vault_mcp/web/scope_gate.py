@@ -9,7 +9,6 @@ scopes on the request. The tools check again (vault_mcp.tools.context.services_o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
@@ -19,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vault_mcp.auth.scopes import TOOL_SCOPES
+from vault_mcp.untrusted_json import parse_json
 from vault_mcp.web.mcp_sessions import SessionCap
 
 
@@ -62,8 +62,8 @@ class ScopeGate:
             await response(scope, receive, send)
             return
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            payload = parse_json(body)
+        except ValueError:
             payload = None  # the SDK answers a parse error
         missing = [s for s in _needed_scopes(payload) if s not in credentials.scopes]
         if missing:
