@@ -95,13 +95,20 @@ async def _store(services: Services) -> dict[str, str]:
     return ids
 
 
+# A paraphrase that shares no word with its note and is only 0.21 close in meaning: below the
+# relevance floor (docs/search.md), which a query of random letters can reach too.
+BELOW_THE_FLOOR = {"making the database server faster"}
+
+
 async def test_each_paraphrased_query_finds_its_note_first(model_services: Services) -> None:
     ids = await _store(model_services)
     misses = []
     for title, _, _, query in NOTES:
         hits = await model_services.notes.search(model_services.owner, query, limit=3)
-        if str(hits[0].note.id) != ids[title]:
-            misses.append((query, title, hits[0].note.title))
+        if query in BELOW_THE_FLOOR:
+            assert hits == [] or str(hits[0].note.id) == ids[title], query
+        elif not hits or str(hits[0].note.id) != ids[title]:
+            misses.append((query, title, [h.note.title for h in hits]))
     assert misses == []
 
 

@@ -27,11 +27,10 @@ class Fusion:
     every_word: float = 1.0
     shared_words: float = 0.5
     # The relevance floor: a note comes back if a passage holds every query word, or its best
-    # passage is this close in meaning (cosine), or nearly as close and either shares a query
-    # word or is the nearest note of all. On bench/quality.py's short set every true match
-    # ranked in a top 10 clears it (the lowest is 0.267, and each below 0.35 shares a word);
-    # a query of random letters (top cosine 0.23 median, 0.32 at most) returns one note at
-    # most, and none when nothing reaches 0.2 (docs/search.md).
+    # passage is this close in meaning (cosine), or nearly as close and shares a query word.
+    # On bench/quality.py's short set every true match ranked in a top 10 clears it (the
+    # lowest is 0.267, and each below 0.35 shares a word), while a query of random letters
+    # (top cosine 0.23 median, 0.32 at most, no word in common) returns nothing.
     min_similarity: float = 0.35
     min_similarity_sharing: float = 0.2
 
@@ -115,7 +114,7 @@ fused AS (
            CASE WHEN w.rank IS NOT NULL AND (m.rank IS NULL OR w.rank < m.rank)
                 THEN w.ordinal ELSE m.ordinal END AS ordinal,
            1 - m.distance AS similarity,
-           (s.note_id IS NOT NULL OR m.rank = 1) AS shares_words_or_nearest,
+           s.note_id IS NOT NULL AS shares_words,
            w.note_id IS NOT NULL AS holds_every_word
     FROM by_meaning AS m
     FULL JOIN by_words AS w ON w.note_id = m.note_id
@@ -124,7 +123,7 @@ fused AS (
 best AS (
     SELECT note_id, ordinal, score FROM fused
     WHERE holds_every_word OR similarity >= $17::float8
-       OR (shares_words_or_nearest AND similarity >= $18::float8)
+       OR (shares_words AND similarity >= $18::float8)
     ORDER BY score DESC, note_id
     LIMIT $4
 )
