@@ -3,24 +3,32 @@ words, filters, dates, snippets, the relevance floor and the exact/indexed paths
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from vault_mcp.db import search as search_sql
+from vault_mcp.domain import SearchQuery
 from vault_mcp.errors import InvalidInput
 from vault_mcp.passages import split_passages
 from vault_mcp.runtime import Services
 
 
 async def add_crowd(
-    services: Services, owner: int, query_vector: np.ndarray, count: int, tag: str = "crowd"
+    services: Services,
+    owner: int,
+    query_vector: np.ndarray,
+    count: int,
+    tag: str = "crowd",
+    spread: float = 0.08,
 ) -> None:
-    """`count` one-passage notes of `owner` whose vectors crowd the query's neighbourhood,
-    written straight to the tables (the index built once afterwards, as on a grown vault)."""
+    """`count` one-passage notes of `owner` whose vectors crowd the query's neighbourhood
+    (the larger `spread`, the farther), written straight to the tables (the index built once
+    afterwards, as on a grown vault)."""
     rng = np.random.default_rng(11)
-    vectors = query_vector + 0.08 * rng.normal(size=(count, query_vector.size)).astype(np.float32)
+    vectors = query_vector + spread * rng.normal(size=(count, query_vector.size)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     async with services.pool.acquire() as conn, conn.transaction():
         await conn.execute("DROP INDEX note_passages_embedding_hnsw_idx")
@@ -107,6 +115,41 @@ async def test_a_query_that_matches_nothing_returns_nothing(services: Services) 
     for i in range(20):
         await services.notes.create(services.owner, f"Note {i}", f"ordinary text number {i}")
     assert await services.notes.search(services.owner, "xyzzy plugh frobnicate", limit=10) == []
+
+
+async def test_the_shared_words_list_weighs_each_word_by_its_rarity(services: Services) -> None:
+    """Ranked by the shared-words list alone, the note sharing the query's word that is rare
+    in this vault comes before notes that repeat its common word (BM25's IDF at work)."""
+    notes, owner = services.notes, services.owner
+    for i in range(40):
+        await notes.create(
+            owner, f"Daily {i}", f"the kettle boiled, the kettle sang, kettle day {i}"
+        )
+    rare = await notes.create(owner, "Trip", "we watched a samovar being polished")
+    query = SearchQuery("kettle samovar", limit=5)
+    [vector] = await services.embedder.embed([query.text])
+    # Meaning only breaks ties (its candidates are weighed too); every note clears the floor.
+    only_shared = replace(search_sql.FUSION, meaning=1e-6, every_word=0.0, min_similarity=-1.0)
+    async with services.pool.acquire() as conn:
+        hits = await search_sql.search(conn, owner, query, vector, only_shared)
+    assert hits[0].note.id == rare.id
+    assert len(hits) == 5
+
+
+async def test_another_accounts_notes_do_not_sway_a_ranking(services: Services) -> None:
+    """How rare a word is, is counted in the searcher's own vault only: another account
+    filling its notes with my rare word changes neither my order nor my scores."""
+    notes, owner = services.notes, services.owner
+    for i in range(12):
+        await notes.create(owner, f"Log {i}", f"the pump {'valve ' * (i % 3)}check number {i}")
+    await notes.create(owner, "Gasket", "the gasket on the pump leaked")
+    query = "pump gasket valve"
+    before = [(h.note.id, h.score) for h in await notes.search(owner, query, limit=10)]
+    other = await services.users.ensure("other")
+    for i in range(30):
+        await notes.create(other, f"Gaskets {i}", f"gasket gasket valve inventory {i}")
+    after = [(h.note.id, h.score) for h in await notes.search(owner, query, limit=10)]
+    assert after == before
 
 
 async def test_search_filters_by_tags_and_dates_exactly(services: Services) -> None:
@@ -201,10 +244,41 @@ async def test_a_large_owner_filtered_to_one_percent_still_gets_k_results(
     assert len({h.note.id for h in hits} & set(expected)) >= 9
 
 
+async def test_an_owner_behind_another_accounts_passages_still_gets_k_results(
+    services: Services,
+) -> None:
+    """Through the HNSW index, an account too large for the exact path whose passages all sit
+    farther from the query than another account's thousands gets its own exact top 10: the
+    scan goes on (pgvector's iterative scans) past the graph's first candidates."""
+    query = "shared topic words"
+    [qv] = await services.embedder.embed([query])
+    crowd = await services.users.ensure("crowd")
+    await add_crowd(services, crowd, qv, 8_000)
+    await add_crowd(services, services.owner, qv, search_sql.EXACT_BELOW + 100, spread=0.14)
+    async with services.pool.acquire() as conn:
+        mine = await conn.fetch(
+            "SELECT note_id FROM note_passages WHERE owner_id = $1"
+            " ORDER BY (embedding <=> $2) + 0 LIMIT 10",
+            services.owner,
+            qv,
+        )
+        everyone = await conn.fetch(
+            "SELECT owner_id FROM note_passages ORDER BY (embedding <=> $1) + 0 LIMIT 400", qv
+        )
+        assert {r["owner_id"] for r in everyone} == {crowd}  # mine are all behind the crowd's
+        every_note = replace(search_sql.FUSION, min_similarity=-1.0)
+        hits = await search_sql.search(
+            conn, services.owner, SearchQuery(query, mode="vector"), qv, every_note
+        )
+    assert [h.note.id for h in hits] == [r["note_id"] for r in mine]
+
+
 async def test_the_served_plan_uses_the_index_for_large_owners_only(services: Services) -> None:
     [qv] = await services.embedder.embed(["anything"])
     crowd = await services.users.ensure("crowd")
-    await add_crowd(services, crowd, qv, 3_000)
+    # Large enough that the planner prefers the index to sorting the owner's passages (at
+    # ef_search 200 it sorts 3,000 rather than scan the index).
+    await add_crowd(services, crowd, qv, 10_000)
     await services.notes.create(services.owner, "mine", "anything at all")
 
     async def plan(owner: int) -> str:

@@ -15,20 +15,29 @@ if TYPE_CHECKING:
 
 # Reciprocal-rank fusion (Cormack et al. 2009): a note scores w / (K + rank) in each ranked
 # list it is on. The lists are: passages by meaning (the best passage of each note), passages
-# holding every query word (websearch syntax), and — among the meaning candidates only, so it
-# stays cheap — how many of the query's words their best passage shares. Weights and the floor
-# were chosen on bench/quality.py's labelled sets (docs/benchmarks.md).
+# holding every query word (websearch syntax), and passages sharing some of the query's words,
+# ranked by BM25 with each word weighed by its rarity in the owner's vault. Weights and the
+# floor were chosen on bench/quality.py's labelled sets (docs/benchmarks.md, docs/search.md).
 
 
 @dataclass(frozen=True)
 class Fusion:
-    rrf_k: float = 60.0
+    # A small K trusts the top of each list: at 10 rather than the customary 60, paraphrase
+    # queries found their note first 0.750 rather than 0.737 of the time (bench.quality).
+    rrf_k: float = 10.0
     meaning: float = 1.0
     # Holding every query word is the strongest evidence there is for names, codes and
-    # versions: at weight 1 identifier queries found their note first 0.76 of the time on
-    # bench/quality.py's identifier set, at 3 0.957, with the paraphrase set unchanged.
-    every_word: float = 3.0
+    # versions, when few passages do: a sole holder was the answer 89% of the time on the
+    # paraphrase set and always on the identifier set, one of several far less often. So the
+    # list's weight is shared among its holders (divided by their count ** holders_power).
+    every_word: float = 1.0
+    holders_power: float = 1.0
+    # Shared words ranked by rarity lifted paraphrase queries' R@1 from 0.671 (meaning alone)
+    # to 0.718; weighing the list as much as meaning let common words outvote it.
     shared_words: float = 0.5
+    # A word held by at most this share of the owner's passages brings in candidates for the
+    # shared-words list; commoner words only weigh on notes found otherwise.
+    rare_share: float = 0.3
     # The relevance floor: a note comes back if a passage holds every query word, or its best
     # passage is this close in meaning (cosine), or nearly as close and shares a query word.
     # On bench/quality.py's short set every true match ranked in a top 10 clears it (the
@@ -49,19 +58,50 @@ CANDIDATES_PER_RESULT = 10
 # Passages holding every query word that are ranked at most; a query of one common word would
 # otherwise rank most of the vault's passages. Meaning still ranks the whole vault.
 WORD_MATCHES_RANKED = 5_000
+# Query words weighed by their rarity at most (a pasted paragraph has more; the rest still
+# count through the meaning and every-word legs).
+TERMS_WEIGHED = 32
+# Passages a word's rarity is counted over: all of a small vault, a sample of a large one.
+# Counting costs ~1 µs per passage and word; with 500 rather than 2,000 the paraphrase set's
+# R@1 was 0.711 rather than 0.718 (bench/quality.py's short set), at a quarter of the cost.
+RARITY_SAMPLE = 500
 
 _SEARCH = """
 WITH
 query AS (
-    SELECT websearch_to_tsquery('english', $3) || websearch_to_tsquery('simple', $3) AS every,
-           -- The query's words joined by OR (stemmed, no stop words).
-           regexp_replace(plainto_tsquery('english', $3)::text, ' (&|<->|<[0-9]+>) ', ' | ', 'g')
-               ::tsquery AS any
+    SELECT websearch_to_tsquery('english', $3) || websearch_to_tsquery('simple', $3) AS every
 ),
 scope AS (
     -- Counting stops at the threshold; ORDER BY keeps it on the owner index.
     SELECT count(*) < $9 AS exact
     FROM (SELECT 1 FROM note_passages WHERE owner_id = $1 ORDER BY owner_id LIMIT $9) AS sized
+),
+terms AS (
+    -- The query's distinct words as the english configuration stems them (no stop words).
+    SELECT lexeme, quote_literal(lexeme)::tsquery AS alone
+    FROM unnest(tsvector_to_array(to_tsvector('english', $3))) AS lexeme
+    LIMIT $19
+),
+sample AS (
+    -- How rare each word is is counted over the owner's first $22 passages: all of a small
+    -- vault, a fixed-cost sample of a large one, and never another account's notes, whose
+    -- words must not sway (or reveal) a ranking.
+    SELECT words FROM note_passages WHERE owner_id = $1 ORDER BY owner_id LIMIT $22
+),
+sample_size AS (
+    SELECT count(*)::float8 AS passages FROM sample
+),
+holders_of AS (
+    SELECT t.lexeme, count(*) AS holders FROM sample AS s JOIN terms AS t ON s.words @@ t.alone
+    GROUP BY t.lexeme
+),
+rarity AS (
+    -- BM25's inverse document frequency of each query word.
+    SELECT t.lexeme, t.alone,
+           ln(1 + (z.passages - coalesce(h.holders, 0) + 0.5) / (coalesce(h.holders, 0) + 0.5))
+               AS idf,
+           coalesce(h.holders, 0) / greatest(z.passages, 1) AS share
+    FROM terms AS t CROSS JOIN sample_size AS z LEFT JOIN holders_of AS h USING (lexeme)
 ),
 near_exact AS (
     SELECT note_id, ordinal, embedding <=> $2 AS distance FROM note_passages
@@ -96,32 +136,65 @@ holding AS (
     LIMIT $12
 ),
 by_words AS (
-    SELECT note_id, ordinal, weight, row_number() OVER (ORDER BY weight DESC, note_id) AS rank
+    SELECT note_id, ordinal, weight, row_number() OVER (ORDER BY weight DESC, note_id) AS rank,
+           count(*) OVER () AS holders
     FROM (
         SELECT DISTINCT ON (note_id) note_id, ordinal, weight FROM holding
         ORDER BY note_id, weight DESC
     ) AS best
 ),
+sharing AS (
+    -- Passages to weigh by the words they share with the query: those holding one of its
+    -- rarer words (common ones would bring in most of the vault), and the meaning leg's.
+    SELECT p.note_id, p.ordinal
+    FROM note_passages AS p,
+         (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS rare
+          FROM rarity WHERE share <= $20) AS r
+    WHERE $11::boolean AND p.words @@ r.rare AND p.owner_id = $1
+      AND p.tags @> $5 AND ($6::timestamptz IS NULL OR p.updated_at >= $6)
+      AND ($7::timestamptz IS NULL OR p.updated_at < $7)
+    LIMIT $12
+),
+shared AS (
+    -- The rarity of the query words a passage holds, summed: BM25 with each word counted
+    -- once and no length normalisation (passages are all of a size).
+    SELECT note_id, ordinal, sum(idf) AS weight
+    FROM (
+        SELECT c.note_id, c.ordinal, r.idf
+        FROM (SELECT note_id, ordinal FROM sharing UNION SELECT note_id, ordinal FROM near) AS c
+        JOIN note_passages AS p ON p.note_id = c.note_id AND p.ordinal = c.ordinal
+        JOIN rarity AS r ON p.words @@ r.alone
+        OFFSET 0  -- aggregated after the words are dropped, not sorted along with them
+    ) AS parts
+    GROUP BY note_id, ordinal
+),
 by_shared AS (
-    SELECT m.note_id, row_number() OVER (ORDER BY ts_rank(p.words, query.any) DESC) AS rank
-    FROM by_meaning AS m
-    JOIN note_passages AS p ON p.note_id = m.note_id AND p.ordinal = m.ordinal, query
-    WHERE p.words @@ query.any
+    SELECT note_id, ordinal, row_number() OVER (ORDER BY weight DESC, note_id) AS rank
+    FROM (
+        SELECT DISTINCT ON (note_id) note_id, ordinal, weight FROM shared
+        ORDER BY note_id, weight DESC
+    ) AS best
+),
+legs AS (
+    SELECT note_id, ordinal, $13::float8 / ($16::float8 + rank) AS score,
+           1 - distance AS similarity, 'meaning' AS leg
+    FROM by_meaning
+    UNION ALL
+    SELECT note_id, ordinal, $14::float8 / power(holders, $21::float8) / ($16::float8 + rank),
+           NULL, 'every_word'
+    FROM by_words
+    UNION ALL
+    SELECT note_id, ordinal, $15::float8 / ($16::float8 + rank), NULL, 'shared' FROM by_shared
 ),
 fused AS (
-    SELECT coalesce(m.note_id, w.note_id) AS note_id,
-           coalesce($13::float8 / ($16::float8 + m.rank), 0)
-             + coalesce($14::float8 / ($16::float8 + w.rank), 0)
-             + coalesce($15::float8 / ($16::float8 + s.rank), 0) AS score,
-           -- The snippet comes from the leg that ranked the note higher.
-           CASE WHEN w.rank IS NOT NULL AND (m.rank IS NULL OR w.rank < m.rank)
-                THEN w.ordinal ELSE m.ordinal END AS ordinal,
-           1 - m.distance AS similarity,
-           s.note_id IS NOT NULL AS shares_words,
-           w.note_id IS NOT NULL AS holds_every_word
-    FROM by_meaning AS m
-    FULL JOIN by_words AS w ON w.note_id = m.note_id
-    LEFT JOIN by_shared AS s ON s.note_id = m.note_id
+    SELECT note_id, sum(score) AS score,
+           -- The snippet comes from the leg that ranked the note highest.
+           (array_agg(ordinal ORDER BY score DESC, leg))[1] AS ordinal,
+           max(similarity) AS similarity,
+           bool_or(leg = 'shared') AS shares_words,
+           bool_or(leg = 'every_word') AS holds_every_word
+    FROM legs
+    GROUP BY note_id
 ),
 best AS (
     SELECT note_id, ordinal, score FROM fused
@@ -182,6 +255,10 @@ def arguments(
         # Words alone: only notes that hold every word (no similarity reaches 2).
         fusion.min_similarity if weights[0] > 0 else 2.0,
         fusion.min_similarity_sharing if weights[0] > 0 else 2.0,
+        TERMS_WEIGHED,
+        fusion.rare_share,
+        fusion.holders_power,
+        RARITY_SAMPLE,
     )
 
 
