@@ -285,7 +285,9 @@ async def test_the_served_plan_uses_the_index_for_large_owners_only(services: Se
         from vault_mcp.domain import SearchQuery
 
         args = search_sql.arguments(owner, SearchQuery("anything"), qv)
-        rows = await services.pool.fetch("EXPLAIN ANALYZE " + search_sql._SEARCH, *args)
+        async with services.pool.acquire() as conn, conn.transaction():
+            await conn.execute(search_sql._INDEX_SETTINGS)
+            rows = await conn.fetch("EXPLAIN ANALYZE " + search_sql._SEARCH, *args)
         return "\n".join(r[0] for r in rows)
 
     def index_scans(plan: str) -> list[str]:

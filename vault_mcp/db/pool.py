@@ -60,15 +60,6 @@ def storage_errors() -> Iterator[None]:
         raise StorageUnavailable(f"the database could not do that: {exc}") from exc
 
 
-# Session defaults for vector search, sent when a connection opens (so the pool's RESET ALL
-# on release keeps them). Without iterative scans an owner-filtered HNSW scan keeps only the
-# owner's passages among the graph's first ef_search candidates: an account whose passages
-# sit behind another account's got fewer than k results, or none. relaxed_order lets the
-# scan go on until the filters have yielded enough rows; the statement re-sorts them.
-# ef_search 200: recall@10 0.98 for short queries at 100k passages (bench/hnsw.py).
-SEARCH_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "200"}
-
-
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     try:
         await register_vector(conn)
@@ -90,12 +81,7 @@ async def connect(dsn: str) -> asyncpg.Connection[Any]:
 async def open_pool(dsn: str, *, max_size: int = 10) -> AsyncIterator[Pool]:
     try:
         pool = await asyncpg.create_pool(
-            dsn,
-            min_size=1,
-            max_size=max_size,
-            init=_init_connection,
-            timeout=30,
-            server_settings=SEARCH_SETTINGS,
+            dsn, min_size=1, max_size=max_size, init=_init_connection, timeout=30
         )
     except (*_UNAVAILABLE, asyncpg.PostgresError) as exc:
         raise StorageUnavailable(f"cannot connect to PostgreSQL at {redact(dsn)}: {exc}") from exc

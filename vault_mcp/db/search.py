@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Fusion:
-    # A small K trusts the top of each list: at 10 rather than the customary 60, paraphrase
-    # queries found their note first 0.750 rather than 0.737 of the time (bench.quality).
+    # A small K trusts the top of each list: at 10 rather than 20 or the customary 60, 300 of
+    # bench.quality's paraphrase queries found their note first 0.750 rather than 0.737 of
+    # the time.
     rrf_k: float = 10.0
     meaning: float = 1.0
     # Holding every query word is the strongest evidence there is for names, codes and
@@ -32,8 +33,9 @@ class Fusion:
     # list's weight is shared among its holders (divided by their count ** holders_power).
     every_word: float = 1.0
     holders_power: float = 1.0
-    # Shared words ranked by rarity lifted paraphrase queries' R@1 from 0.671 (meaning alone)
-    # to 0.718; weighing the list as much as meaning let common words outvote it.
+    # With shared words ranked by rarity, all 1,500 paraphrase queries' R@1 went from 0.671
+    # (meaning alone) to 0.711; weighing the list as much as meaning let common words
+    # outvote it (0.717 at 300 queries against 0.737 at 0.5).
     shared_words: float = 0.5
     # A word held by at most this share of the owner's passages brings in candidates for the
     # shared-words list; commoner words only weigh on notes found otherwise.
@@ -58,13 +60,26 @@ CANDIDATES_PER_RESULT = 10
 # Passages holding every query word that are ranked at most; a query of one common word would
 # otherwise rank most of the vault's passages. Meaning still ranks the whole vault.
 WORD_MATCHES_RANKED = 5_000
-# Query words weighed by their rarity at most (a pasted paragraph has more; the rest still
-# count through the meaning and every-word legs).
+# Query words weighed by their rarity at most: the first in alphabetical order (a pasted
+# paragraph has more; the rest still count through the meaning and every-word legs).
 TERMS_WEIGHED = 32
 # Passages a word's rarity is counted over: all of a small vault, a sample of a large one.
 # Counting costs ~1 µs per passage and word; with 500 rather than 2,000 the paraphrase set's
 # R@1 was 0.711 rather than 0.718 (bench/quality.py's short set), at a quarter of the cost.
 RARITY_SAMPLE = 500
+# Passages holding one of the query's rarer words that are weighed at most, besides the
+# meaning list's. At K 10 a note ranked 1,000th by shared words gains 0.5 / 1,010: nothing.
+SHARING_CANDIDATES = 1_000
+
+# Without iterative scans an owner-filtered HNSW scan keeps only the owner's passages among
+# the graph's first ef_search candidates: an account whose passages sit behind another
+# account's got fewer than k results, or none. relaxed_order lets the scan go on until the
+# filters have yielded enough rows (the statement re-sorts them by distance). ef_search 200:
+# recall@10 0.98 for short queries at 100k passages (bench/hnsw.py, migration 0004).
+_INDEX_SETTINGS = """
+SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
+       set_config('hnsw.ef_search', '200', true)
+"""
 
 _SEARCH = """
 WITH
@@ -80,13 +95,16 @@ terms AS (
     -- The query's distinct words as the english configuration stems them (no stop words).
     SELECT lexeme, quote_literal(lexeme)::tsquery AS alone
     FROM unnest(tsvector_to_array(to_tsvector('english', $3))) AS lexeme
+    WHERE $10::boolean OR $11::boolean
     LIMIT $19
 ),
 sample AS (
-    -- How rare each word is is counted over the owner's first $22 passages: all of a small
-    -- vault, a fixed-cost sample of a large one, and never another account's notes, whose
-    -- words must not sway (or reveal) a ranking.
-    SELECT words FROM note_passages WHERE owner_id = $1 ORDER BY owner_id LIMIT $22
+    -- How rare each word is, counted over $22 of the owner's passages (the first its index
+    -- yields): all of a small vault, a fixed-cost sample of a large one, and never another
+    -- account's notes, whose words must not sway (or reveal) a ranking.
+    SELECT words FROM note_passages
+    WHERE owner_id = $1 AND EXISTS (SELECT 1 FROM terms)
+    LIMIT $22
 ),
 sample_size AS (
     SELECT count(*)::float8 AS passages FROM sample
@@ -150,10 +168,10 @@ sharing AS (
     FROM note_passages AS p,
          (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS rare
           FROM rarity WHERE share <= $20) AS r
-    WHERE $11::boolean AND p.words @@ r.rare AND p.owner_id = $1
+    WHERE $11::boolean AND $15::float8 > 0 AND p.words @@ r.rare AND p.owner_id = $1
       AND p.tags @> $5 AND ($6::timestamptz IS NULL OR p.updated_at >= $6)
       AND ($7::timestamptz IS NULL OR p.updated_at < $7)
-    LIMIT $12
+    LIMIT $23
 ),
 shared AS (
     -- The rarity of the query words a passage holds, summed: BM25 with each word counted
@@ -259,6 +277,7 @@ def arguments(
         fusion.rare_share,
         fusion.holders_power,
         RARITY_SAMPLE,
+        SHARING_CANDIDATES,
     )
 
 
@@ -281,7 +300,11 @@ def _hit(row: Mapping[str, Any], query: SearchQuery, best: float) -> SearchHit:
 async def search(
     conn: Any, owner: int, query: SearchQuery, embedding: Vector, fusion: Fusion = FUSION
 ) -> list[SearchHit]:
-    rows = await conn.fetch(_SEARCH, *arguments(owner, query, embedding, fusion))
+    async with conn.transaction():
+        # Per transaction (SET LOCAL), not per connection: a pooler such as PgBouncer refuses
+        # unknown startup parameters and reuses server sessions across clients.
+        await conn.execute(_INDEX_SETTINGS)
+        rows = await conn.fetch(_SEARCH, *arguments(owner, query, embedding, fusion))
     # Scores are shown relative to a note ranked first in every leg that is on.
     best = sum(_weights(query, fusion)) / (fusion.rrf_k + 1)
     return [_hit(r, query, best) for r in rows]
