@@ -258,6 +258,8 @@ async def isolated_agreement(
             async with open_services(
                 settings_for(Path(tmp) / "data"), embedder, act_as_default_user=False
             ) as services:
+                # A new database: the id() of an earlier, closed Services can come back.
+                _accounts.clear()
                 embedder.enabled = True
                 ids = await load_notes(services, "ref", inside)
                 embedder.enabled = False
