@@ -11,7 +11,9 @@ from vault_mcp.db import search as search_sql
 from vault_mcp.db.search import FUSION
 from vault_mcp.runtime import Services
 
-pytestmark = pytest.mark.model
+# It embeds ~1,900 docstrings with the real model: a minute alone on 2 cores, several beside
+# other work, past the suite's 300 s default.
+pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]
 
 QUERIES = 100
 
