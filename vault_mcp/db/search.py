@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # Reciprocal-rank fusion (Cormack et al. 2009): a note scores w / (K + rank) in each ranked
 # list it is on. The lists are: passages by meaning (the best passage of each note), passages
 # holding every query word (websearch syntax), and passages sharing some of the query's words,
-# ranked by BM25 with each word weighed by its rarity in the owner's vault. Weights and the
+# ranked by the summed rarity of those words in the owner's vault (BM25's IDF). Weights and the
 # floor were chosen on bench/quality.py's labelled sets (docs/benchmarks.md, docs/search.md).
 
 
@@ -163,8 +163,8 @@ by_words AS (
     ) AS best
 ),
 sharing AS (
-    -- Passages to weigh by the words they share with the query: those holding one of its
-    -- rarer words (common ones would bring in most of the vault), and the meaning leg's.
+    -- Passages holding one of the query's rarer words (common ones would bring in most of the
+    -- vault); `shared` weighs these and the meaning leg's by the words they share.
     SELECT p.note_id, p.ordinal
     FROM note_passages AS p,
          (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS rare
