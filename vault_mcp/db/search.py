@@ -38,8 +38,10 @@ class Fusion:
     # outvote it (0.717 at 300 queries against 0.737 at 0.5).
     shared_words: float = 0.5
     # A word held by at most this share of the owner's passages brings in candidates for the
-    # shared-words list; commoner words only weigh on notes found otherwise.
-    rare_share: float = 0.3
+    # shared-words list; commoner words only weigh on notes found otherwise. At 0.3 a vault of
+    # 40k passages fetched and weighed thousands per query (134 ms p50 against 49 at 0.02, with
+    # R@1 on the long and short sets 0.741 / 0.711 against 0.740 / 0.717).
+    rare_share: float = 0.02
     # The relevance floor: a note comes back if a passage holds every query word, or its best
     # passage is this close in meaning (cosine), or nearly as close and shares a query word.
     # On bench/quality.py's short set every true match ranked in a top 10 clears it (the
@@ -68,9 +70,10 @@ TERMS_WEIGHED = 32
 # R@1 was 0.711 rather than 0.718 (bench/quality.py's short set), at a quarter of the cost.
 RARITY_SAMPLE = 500
 # Passages holding one of the query's rarer words that are weighed at most, besides the
-# meaning list's. They are taken in no order, so too small a cap drops the right ones: at
-# 1,000 the long-page set's R@1 fell from 0.741 to 0.719 (bench.quality, all 1,200 queries).
-SHARING_CANDIDATES = 5_000
+# meaning list's. They are taken in no order, so with rare_share 0.3 a cap of 1,000 dropped
+# the right ones (long-page set R@1 0.741 -> 0.719); with 0.02 few words qualify and 1,000
+# loses nothing (0.740).
+SHARING_CANDIDATES = 1_000
 
 # Without iterative scans an owner-filtered HNSW scan keeps only the owner's passages among
 # the graph's first ef_search candidates: an account whose passages sit behind another
