@@ -248,8 +248,9 @@ async def test_an_owner_behind_another_accounts_passages_still_gets_k_results(
     services: Services,
 ) -> None:
     """Through the HNSW index, an account too large for the exact path whose passages all sit
-    farther from the query than another account's thousands gets its own exact top 10: the
-    scan goes on (pgvector's iterative scans) past the graph's first candidates."""
+    farther from the query than another account's thousands still gets a full page, its own
+    top 10 (the index is approximate: 9 of them at least): the scan goes on (pgvector's
+    iterative scans) past the graph's first candidates."""
     query = "shared topic words"
     [qv] = await services.embedder.embed([query])
     crowd = await services.users.ensure("crowd")
@@ -270,7 +271,8 @@ async def test_an_owner_behind_another_accounts_passages_still_gets_k_results(
         hits = await search_sql.search(
             conn, services.owner, SearchQuery(query, mode="vector"), qv, every_note
         )
-    assert [h.note.id for h in hits] == [r["note_id"] for r in mine]
+    assert len(hits) == 10
+    assert len({h.note.id for h in hits} & {r["note_id"] for r in mine}) >= 9
 
 
 async def test_the_served_plan_uses_the_index_for_large_owners_only(services: Services) -> None:
