@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,20 @@ def live_server(app_settings: Settings, accounts: dict[str, int]) -> Iterator[Li
         server.should_exit = True
         thread.join(timeout=30)
         logging.getLogger().removeHandler(handler)
+
+
+def assert_no_server_errors(
+    name: str, statuses: Counter[int], started: float, live_server: LiveServer, scope: str = ""
+) -> None:
+    """Record the run's tally (requests, 5xx, statuses) and fail on any 5xx or logged error."""
+    elapsed = time.monotonic() - started
+    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+    record(
+        f"{name}: {sum(statuses.values())} requests{scope} in {elapsed:.0f} s, "
+        f"5xx: {server_errors}, statuses: {dict(sorted(statuses.items()))}"
+    )
+    assert server_errors == 0
+    assert not live_server.errors, [r.getMessage() for r in live_server.errors]
 
 
 def record(line: str) -> None:

@@ -13,8 +13,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import LiveServer, record
+from tests.fuzz.conftest import LiveServer, assert_no_server_errors
 from tests.web.conftest import PASSWORD
+from vault_mcp.web.oauth import AUTHORIZE_PARAMS
 
 EXAMPLES = 100  # per door; 300 requests, about ten seconds here
 
@@ -33,14 +34,7 @@ URLS = st.sampled_from(
 )
 VALUE = TEXT | URLS
 PARAMS = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "state",
-    "scope",
-    "code_challenge",
-    "code_challenge_method",
-    "resource",
+    *AUTHORIZE_PARAMS,
     "grant_type",
     "code",
     "code_verifier",
@@ -140,12 +134,4 @@ def test_no_generated_oauth_request_gets_a_5xx(live_server: LiveServer) -> None:
         for door in (register, token_or_revoke, authorize):
             door()
 
-    elapsed = time.monotonic() - started
-    sent_count = sum(statuses.values())
-    server_errors = sum(n for status, n in statuses.items() if status >= 500)
-    record(
-        f"oauth-fuzz: {sent_count} requests in {elapsed:.0f} s, 5xx: {server_errors}, "
-        f"statuses: {dict(sorted(statuses.items()))}"
-    )
-    assert server_errors == 0
-    assert not live_server.errors, [r.getMessage() for r in live_server.errors]
+    assert_no_server_errors("oauth-fuzz", statuses, started, live_server)

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.fuzz.conftest import LiveServer, record
+from tests.fuzz.conftest import LiveServer, assert_no_server_errors
 from tests.web.conftest import PASSWORD
 
 # Per operation and mode; 8 operations x 2 modes x 40 is ~640 requests, about a minute here.
@@ -89,12 +89,6 @@ def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document(
 
             send()
 
-    elapsed = time.monotonic() - started
-    sent = sum(statuses.values())
-    server_errors = sum(n for status, n in statuses.items() if status >= 500)
-    record(
-        f"rest-fuzz: {sent} requests over {len(operations)} operations in {elapsed:.0f} s, "
-        f"5xx: {server_errors}, statuses: {dict(sorted(statuses.items()))}"
+    assert_no_server_errors(
+        "rest-fuzz", statuses, started, live_server, f" over {len(operations)} operations"
     )
-    assert server_errors == 0
-    assert not live_server.errors, [r.getMessage() for r in live_server.errors]
