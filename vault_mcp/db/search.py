@@ -80,15 +80,24 @@ SHARING_CANDIDATES = 1_000
 # account's got fewer than k results, or none. relaxed_order lets the scan go on until the
 # filters have yielded enough rows (the statement re-sorts them by distance). ef_search 200:
 # recall@10 0.98 for short queries at 100k passages (bench/hnsw.py, migration 0004).
+# No parallel workers: the planner launched two for the exact leg even when the owner is
+# too large for it and the leg returns nothing at once; starting them cost ~9 ms of the
+# 20 ms a search took on 40k passages.
 _INDEX_SETTINGS = """
 SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
-       set_config('hnsw.ef_search', '200', true)
+       set_config('hnsw.ef_search', '200', true),
+       set_config('max_parallel_workers_per_gather', '0', true)
 """
 
 _SEARCH = """
 WITH
 query AS (
-    SELECT websearch_to_tsquery('english', $3) || websearch_to_tsquery('simple', $3) AS every
+    -- Every word, as `english` stems them: a passage holding each word as written (the
+    -- `simple` lexemes) holds its stem too, so `simple` is needed only when every word is a
+    -- stop word ("the who"). ORing both made GIN walk the posting lists of "a", "of", "the",
+    -- and websearch's `or` ("a version or a range") turned `simple`'s into "holds 'a'".
+    SELECT CASE WHEN numnode(e) > 0 THEN e ELSE websearch_to_tsquery('simple', $3) END AS every
+    FROM websearch_to_tsquery('english', $3) AS e
 ),
 scope AS (
     -- Counting stops at the threshold; ORDER BY keeps it on the owner index.
