@@ -84,7 +84,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "vault_mcp.reindex": ("vault_mcp.importer", "vault_mcp.runtime", "vault_mcp.settings"),
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
-    "vault_mcp.runtime": ("vault_mcp",),
+    "vault_mcp.runtime": ("vault_mcp",),  # the composition root: database, wiring, handle
     "vault_mcp.__main__": ("vault_mcp",),
     "vault_mcp.migrations": (),
 }

@@ -49,7 +49,13 @@ class PayloadTooLarge(VaultError):
 
 
 class StorageUnavailable(VaultError):
-    """The database cannot be reached right now."""
+    """The vault's database is unavailable right now; try again in a few seconds."""
+
+    retry_after = 5  # seconds: the start-up retries and a pool's reconnect are that quick
+
+
+class Misconfigured(VaultError):
+    """The vault's configuration cannot work (e.g. the database refuses its credentials)."""
 
 
 class SchemaError(VaultError):
@@ -58,6 +64,8 @@ class SchemaError(VaultError):
 
 class EmbedderUnavailable(VaultError):
     """The embedding model could not be loaded."""
+
+    retry_after = 30  # seconds: a failed load is tried again on a backoff that starts at 5
 
 
 class OAuthError(VaultError):

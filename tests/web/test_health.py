@@ -23,11 +23,13 @@ def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
             if response.json()["database"] != "starting":
                 break
         assert response.status_code == 503
-        # Exactly the documented fields: no error text, no DSN, nothing to leak.
+        assert response.headers["Retry-After"] == "5"
+        # The documented fields and why, with no DSN, host or path in it to leak.
         assert response.json() == {
-            "status": "unavailable",
+            "status": "retrying",
             "database": "unavailable",
             "embedder": "ready",
+            "error": "The vault's database is unavailable right now; try again in a few seconds.",
         }
         assert http.get("/health/live").status_code == 200
 

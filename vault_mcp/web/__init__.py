@@ -43,7 +43,7 @@ async def bootstrap_accounts(handle: ServicesHandle, settings: Settings) -> None
     """With no account able to sign in: create `admin` from VAULT_ADMIN_PASSWORD, or say how."""
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
-        services = await handle.get()
+        services = await handle.opened()  # however long the database takes to answer
         created = await services.auth.bootstrap_admin(password)
     except VaultError as exc:
         log.error("could not set up the first account: %s", exc.message)

@@ -15,6 +15,7 @@ from vault_mcp.errors import (
     EmbedderUnavailable,
     Forbidden,
     InvalidInput,
+    Misconfigured,
     NotFound,
     PayloadTooLarge,
     SchemaError,
@@ -50,6 +51,7 @@ _STATUS: list[tuple[type[VaultError], int, str]] = [
     (StorageUnavailable, 503, "unavailable"),
     (SchemaError, 503, "unavailable"),
     (EmbedderUnavailable, 503, "unavailable"),
+    (Misconfigured, 503, "unavailable"),
 ]
 
 _HTTP_CODES = {
@@ -82,8 +84,10 @@ def status_of(exc: VaultError) -> tuple[int, str]:
 def vault_error_response(exc: VaultError) -> JSONResponse:
     status, code = status_of(exc)
     response = error_response(status, code, exc.message)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    # Throttled, or an outage the server is recovering from: when to come back.
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

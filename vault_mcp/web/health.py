@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from vault_mcp.errors import StorageUnavailable
 from vault_mcp.web.context import handle_of
 
 
@@ -12,20 +15,39 @@ async def live(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def _unhealthy(body: dict[str, Any], retry_after: int) -> JSONResponse:
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(retry_after)})
+
+
 async def health(request: Request) -> JSONResponse:
+    """200 when notes can be written and searched ("loading" while the model loads: calls
+    wait for it); 503 whenever they cannot, with why, so an orchestrator's check sees it."""
     handle = handle_of(request)
     embedder = handle.embedder_state
+    retry = StorageUnavailable.retry_after
     if handle.state != "ready":
-        # Still starting (or failed to start): not ready to serve notes yet.
-        database = "starting" if handle.state == "starting" else "unavailable"
-        return JSONResponse(
-            {"status": "unavailable", "database": database, "embedder": embedder}, status_code=503
-        )
+        # starting, retrying (the last attempt's error said) or failed (for good).
+        body: dict[str, Any] = {"status": handle.state, "database": "unavailable"}
+        if handle.state == "starting":
+            body["database"] = "starting"
+        body["embedder"] = embedder
+        if handle.last_error:
+            body["error"] = handle.last_error
+        return _unhealthy(body, retry)
     services = await handle.get()
     if not await services.database_ok():
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "embedder": embedder},
-            status_code=503,
+        return _unhealthy(
+            {"status": "unavailable", "database": "unreachable", "embedder": embedder}, retry
         )
-    status = "ok" if embedder != "failed" else "degraded"
+    if embedder == "failed":
+        return _unhealthy(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "embedder": "failed",
+                "error": "the embedding model could not be loaded; retrying (see the server log)",
+            },
+            30,
+        )
+    status = "loading" if embedder == "loading" else "ok"
     return JSONResponse({"status": status, "database": "ok", "embedder": embedder})

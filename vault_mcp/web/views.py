@@ -211,7 +211,11 @@ async def note_page(request: Request) -> Response:
 
 async def page_error(request: Request, exc: VaultError) -> Response:
     status, _ = status_of(exc)
-    return render(request, "error.html", status, message=exc.message)
+    response = render(request, "error.html", status, message=exc.message)
+    retry_after = getattr(exc, "retry_after", None)  # an outage, or throttled: when to return
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 routes = [

@@ -1,0 +1,132 @@
+"""Start-up that recovers: a database that answers late is found without a restart, while
+calls fail fast with "unavailable, retrying"; only a schema or configuration error is final.
+
+The late database is the session's real PostgreSQL behind a loopback forwarder that starts
+listening only when the test says so (the way a compose database comes up after its backend).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import make_settings
+from vault_mcp.embeddings.hashing import HashingEmbedder
+from vault_mcp.errors import Misconfigured, SchemaError, StorageUnavailable
+from vault_mcp.runtime import ServicesHandle
+
+WAIT_SECONDS = 20  # the handle retries after 1, 2, 4… s; a bound, never a sleep
+
+
+class LateDatabase:
+    """127.0.0.1:<port> forwarded to the cluster's Unix socket once `open()` is called."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.socket = f"{parse_qs(parts.query)['host'][0]}/.s.PGSQL.{parts.port or 5432}"
+        self.database = parts.path.lstrip("/")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            writer.close()
+
+    async def _forward(
+        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
+    ) -> None:
+        server_r, server_w = await asyncio.open_unix_connection(self.socket)
+        self._writers += [client_w, server_w]
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except ConnectionError:
+                pass
+            finally:
+                w.close()
+
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+
+@pytest.fixture
+async def late_database(database_url: str) -> AsyncIterator[LateDatabase]:
+    late = LateDatabase(database_url)
+    yield late
+    await late.close()
+
+
+async def _until(condition: object, what: str) -> None:
+    assert callable(condition)
+    for _ in range(WAIT_SECONDS * 20):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {what} within {WAIT_SECONDS} s")
+
+
+async def test_a_database_that_comes_up_late_is_found_without_a_restart(
+    late_database: LateDatabase,
+) -> None:
+    settings = make_settings(late_database.url)
+    async with ServicesHandle(settings, HashingEmbedder()) as handle:
+        await _until(lambda: handle.state == "retrying", "retrying")
+        # Meanwhile a call fails at once, saying so: no hang, no 401, no DSN.
+        with pytest.raises(StorageUnavailable, match="keeps retrying") as raised:
+            await asyncio.wait_for(handle.get(), 2)
+        assert str(late_database.port) not in str(raised.value)
+        assert handle.last_error is not None and "127.0.0.1" not in handle.last_error
+
+        await late_database.open()
+        await _until(lambda: handle.state == "ready", "ready after the database came up")
+        services = await handle.get()
+        note = await services.notes.create(services.owner, "late", "the database came up late")
+        assert (await services.notes.get(services.owner, str(note.id))).title == "late"
+
+
+async def test_start_up_tasks_wait_for_the_database_however_long_it_takes(
+    late_database: LateDatabase,
+) -> None:
+    async with ServicesHandle(make_settings(late_database.url), HashingEmbedder()) as handle:
+        opened = asyncio.create_task(handle.opened())
+        await _until(lambda: handle.state == "retrying", "retrying")
+        assert not opened.done()
+        await late_database.open()
+        services = await asyncio.wait_for(opened, WAIT_SECONDS)
+        assert await services.database_ok()
+
+
+async def test_an_old_schema_is_final_and_says_how_to_fix_it(empty_database_url: str) -> None:
+    async with ServicesHandle(make_settings(empty_database_url), HashingEmbedder()) as handle:
+        await _until(lambda: handle.state != "starting", "settled")
+        assert handle.state == "failed"
+        with pytest.raises(SchemaError, match="vault-mcp migrate"):
+            await handle.get()
+
+
+async def test_a_database_that_does_not_exist_is_a_configuration_error(database_url: str) -> None:
+    missing = database_url.replace("/t_", "/no_such_", 1)
+    async with ServicesHandle(make_settings(missing), HashingEmbedder()) as handle:
+        await _until(lambda: handle.state != "starting", "settled")
+        assert handle.state == "failed"
+        with pytest.raises(Misconfigured, match="DATABASE_URL") as raised:
+            await handle.get()
+        assert "no_such_" not in str(raised.value)  # the log names it, clients do not
