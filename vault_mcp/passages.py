@@ -22,10 +22,14 @@ from dataclasses import dataclass
 MAX_PASSAGE_CHARS = 800
 # How much of a cut block is repeated at the start of the next passage.
 OVERLAP_CHARS = 120
+# A heading travels with every passage of its section (stored, embedded, shown); a "heading"
+# longer than this is a paragraph that starts with "#", and is split like one.
+MAX_HEADING_CHARS = 200
 # What a note's stored passages were made with. Notes indexed otherwise (the one vector that
 # migration 0006 carried over, or an older splitter) are what `vault-mcp reindex` redoes.
 INDEX_VERSION = "passages-1"
 
+_MAX_HEADING_LINE = MAX_HEADING_CHARS + 16  # room for "###### " and closing marks
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -76,10 +80,12 @@ def _sections(content: str) -> Iterator[_Section]:
                     break
             end_block()
             continue
-        atx = _ATX_HEADING.match(line)
+        # The length test first: it also keeps the heading pattern off megabyte-long lines.
+        atx = _ATX_HEADING.match(line) if len(line) <= _MAX_HEADING_LINE else None
         setext = (
             not block
             and line.strip()
+            and len(line.strip()) <= MAX_HEADING_CHARS
             and i + 1 < len(lines)
             and _SETEXT_UNDERLINE.match(lines[i + 1])
         )
@@ -93,7 +99,8 @@ def _sections(content: str) -> Iterator[_Section]:
                 level, title = (1 if lines[i + 1].strip()[0] == "=" else 2), line.strip()
                 i += 1  # the underline
             path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, title)]
-            section = _Section(" > ".join(t for _, t in path if t), [])
+            # Six levels of long headings still make a bounded path: the nearest ones kept.
+            section = _Section(" > ".join(t for _, t in path if t)[-3 * MAX_HEADING_CHARS :], [])
         elif line.strip():
             block.append(line)
         else:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ async def test_batches_respect_the_size_cap() -> None:
     assert sum(len(b) for b in encoder.batches) == 9
 
 
-async def test_an_encoder_failure_reaches_every_waiter_and_the_next_call_works() -> None:
+async def test_an_encoder_failure_fails_its_request_and_the_next_call_works() -> None:
     calls = 0
 
     def flaky(texts: list[str]) -> np.ndarray:
@@ -64,3 +65,65 @@ async def test_an_encoder_failure_reaches_every_waiter_and_the_next_call_works()
     with pytest.raises(RuntimeError, match="boom"):
         await batcher.embed(["a"])
     assert len(await batcher.embed(["b", "c"])) == 2
+
+
+async def test_text_the_model_cannot_take_fails_only_the_request_that_sent_it() -> None:
+    """One user's bad text in a shared batch must not fail the others' searches and writes."""
+
+    def picky(texts: list[str]) -> np.ndarray:
+        if "poison" in texts:
+            raise ValueError("cannot tokenize")
+        return np.array([[float(len(t))] for t in texts], dtype=np.float32)
+
+    batcher = MicroBatcher(picky)
+    texts = [["ok"], ["poison"], ["fine", "good"], ["yes"]]
+    results = await asyncio.gather(*(batcher.embed(t) for t in texts), return_exceptions=True)
+    assert isinstance(results[1], ValueError)
+    assert [[float(v[0]) for v in r] for r in (results[0], results[2], results[3])] == [
+        [2.0],
+        [4.0, 4.0],
+        [3.0],
+    ]
+
+
+async def test_a_large_request_does_not_hold_up_a_small_one() -> None:
+    """A long note's 250 passages go a batch at a time; a search arriving meanwhile is in
+    the next batch, not behind all of them."""
+    encoder = RecordingEncoder()
+    batcher = MicroBatcher(encoder, max_batch=8)
+    large = asyncio.create_task(batcher.embed([f"passage {i}" for i in range(40)]))
+    await asyncio.sleep(0)  # the large request is queued and its first batch started
+    small = await batcher.embed(["query"])
+    assert len(small) == 1
+    assert not large.done()  # the query came back while the note was still being embedded
+    vectors = await large
+    assert [float(v[0]) for v in vectors] == [float(len(f"passage {i}")) for i in range(40)]
+    assert all(len(b) <= 8 for b in encoder.batches)
+    position = next(i for i, b in enumerate(encoder.batches) if "query" in b)
+    assert position <= 2  # within a batch or two, not after the five of the note
+
+
+async def test_a_model_that_fails_to_load_is_loaded_again_later() -> None:
+    from vault_mcp.embeddings.background import BackgroundEmbedder
+    from vault_mcp.errors import EmbedderUnavailable
+
+    attempts = 0
+
+    def load() -> Callable[[list[str]], np.ndarray]:
+        nonlocal attempts
+        attempts += 1
+        if attempts < 3:
+            raise OSError("/models/x: the model folder is still being copied")
+        return lambda texts: np.ones((len(texts), 1), dtype=np.float32)
+
+    embedder = BackgroundEmbedder(load, 1, retry_first=0.05, retry_max=0.1)
+    with pytest.raises(EmbedderUnavailable, match="could not be loaded") as raised:
+        await embedder.embed(["a"])
+    assert "/models/x" not in str(raised.value)
+    assert embedder.state in ("failed", "loading")
+    for _ in range(100):  # bounded: the retries are 50 and 100 ms apart
+        if embedder.state == "ready":
+            break
+        await asyncio.sleep(0.05)
+    assert embedder.state == "ready" and attempts == 3
+    assert len(await embedder.embed(["b"])) == 1

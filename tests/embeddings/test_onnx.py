@@ -50,11 +50,38 @@ async def test_a_second_start_reuses_the_export_and_is_quick(real_embedder: Any)
     assert time.perf_counter() - started < 10  # generous: the point is no torch import
 
 
-async def test_a_folder_without_a_model_fails_clearly(tmp_path: Path) -> None:
+async def test_a_folder_without_a_model_fails_clearly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     embedder = OnnxEmbedder(tmp_path / "cache", model=str(tmp_path))
-    with pytest.raises(Exception, match="not a local sentence-transformers model folder"):
+    with pytest.raises(Exception, match="could not be loaded") as raised:
         await embedder.wait_ready()
     assert embedder.state == "failed"
+    assert str(tmp_path) not in str(raised.value)  # clients are not told server paths
+    assert "not a local sentence-transformers model folder" in caplog.text  # the log is
+
+
+async def test_a_corrupt_cached_export_is_rebuilt(real_embedder: Any, tmp_path: Path) -> None:
+    [export] = list(MODEL_CACHE.glob(f"*-{EXPORT_VERSION}.onnx"))
+    cache = tmp_path / "models"
+    cache.mkdir()
+    (cache / export.name).write_bytes(b"not an onnx graph, cut short by a full disk")
+    rebuilt = OnnxEmbedder(cache)
+    await asyncio.wait_for(rebuilt.wait_ready(), 300)
+    assert (cache / export.name).stat().st_size == export.stat().st_size
+    [vector] = await rebuilt.embed(["hello world"])
+    [reference] = await real_embedder.embed(["hello world"])
+    assert float(vector @ reference) > 0.9999
+
+
+async def test_text_past_the_window_is_cut_before_it_is_tokenized(real_embedder: Any) -> None:
+    """A megabyte-long text reads as its first 256 word pieces, like any other: the cut at
+    16 characters a piece drops only what the model would never read."""
+    prose = " ".join(d.text for d in documents(40, libraries=False))
+    assert len(prose) > 10_000
+    huge = (prose + " ") * (1_000_000 // len(prose) + 1)
+    [whole, start] = await real_embedder.embed([huge, prose[:3000]])
+    assert float(whole @ start) > 0.9999  # 3,000 characters already fill the window
 
 
 async def test_auto_falls_back_to_sentence_transformers_when_onnx_cannot_load(

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,24 @@ class BackgroundEmbedder:
     """`start_loading()` returns at once; `embed` waits for the model, then batches requests.
 
     `load` runs in the thread and returns the blocking encode function (texts → unit vectors).
+    A load that fails is tried again, after `retry_first` seconds and then twice as long each
+    time up to `retry_max`: a model folder that was being copied, a full disk that was freed,
+    a corrupt export (rebuilt by the next attempt) need no restart. Meanwhile `state` is
+    "failed" and `embed` fails at once with EmbedderUnavailable.
     """
 
-    def __init__(self, load: Callable[[], EncodeFn], dimension: int, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        load: Callable[[], EncodeFn],
+        dimension: int,
+        max_batch: int = 64,
+        *,
+        retry_first: float = 5.0,
+        retry_max: float = 300.0,
+    ) -> None:
         self._load_model = load
         self._dimension = dimension
+        self._retry_first, self._retry_max = retry_first, retry_max
         self._loaded: concurrent.futures.Future[EncodeFn] = concurrent.futures.Future()
         self._batcher = MicroBatcher(self._encode, max_batch=max_batch)
         self._lock = threading.Lock()
@@ -41,9 +55,10 @@ class BackgroundEmbedder:
 
     @property
     def state(self) -> str:
-        if not self._loaded.done():
+        loaded = self._loaded
+        if not loaded.done():
             return "loading"
-        return "failed" if self._loaded.exception() is not None else "ready"
+        return "failed" if loaded.exception() is not None else "ready"
 
     def start_loading(self) -> None:
         """Begin loading in a daemon thread (a stuck load must never keep the process alive)."""
@@ -57,15 +72,31 @@ class BackgroundEmbedder:
                 self._thread.start()
 
     def _load(self) -> None:
-        try:
-            encode = self._load_model()
-        except BaseException as exc:
-            log.error("%s", exc)
-            self._loaded.set_exception(
-                exc if isinstance(exc, EmbedderUnavailable) else EmbedderUnavailable(str(exc))
-            )
-        else:
-            self._loaded.set_result(encode)
+        delay = self._retry_first
+        while True:
+            try:
+                encode = self._load_model()
+            except BaseException as exc:
+                # The details (a folder, a file) are for the operator's log, not for clients.
+                log.error(
+                    "the embedding model could not be loaded: %s; trying again in %.0f s",
+                    exc,
+                    delay,
+                )
+                self._loaded.set_exception(
+                    EmbedderUnavailable(
+                        "the embedding model could not be loaded (the server's log says why); "
+                        "retrying"
+                    )
+                )
+            else:
+                self._loaded.set_result(encode)
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, self._retry_max)
+            retry: concurrent.futures.Future[EncodeFn] = concurrent.futures.Future()
+            retry.set_running_or_notify_cancel()
+            self._loaded = retry
 
     def _encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
         return self._loaded.result()(texts)

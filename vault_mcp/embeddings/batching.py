@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -17,11 +18,24 @@ if TYPE_CHECKING:
 
 EncodeFn = Callable[[list[str]], npt.NDArray[np.float32]]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class _Request:
     texts: list[str]
     future: asyncio.Future[list[Vector]]
+    vectors: list[Vector] = field(default_factory=list)  # of texts[: len(vectors)]
+
+    @property
+    def remaining(self) -> int:
+        return len(self.texts) - len(self.vectors)
+
+
+@dataclass
+class _Slice:
+    request: _Request
+    texts: list[str]
 
 
 class MicroBatcher:
@@ -29,6 +43,12 @@ class MicroBatcher:
 
     No timer: while one batch is being encoded the next one fills up by itself, so a lone
     request never waits and a burst of requests costs a few forward passes, not one each.
+
+    Requests never hold each other up or down: a request larger than a batch (a long note's
+    passages) is taken a batch at a time and goes to the back of the queue in between, so a
+    search that arrives meanwhile waits for one batch, not for the whole note; and when a
+    batch fails, each request in it is encoded again alone, so only the one whose text the
+    model cannot take fails.
     """
 
     def __init__(self, encode: EncodeFn, max_batch: int = 64) -> None:
@@ -46,31 +66,53 @@ class MicroBatcher:
             self._worker = asyncio.create_task(self._drain())
         return await future
 
-    def _next_batch(self) -> list[_Request]:
-        batch = [self._queue.popleft()]
-        size = len(batch[0].texts)
-        while self._queue and size + len(self._queue[0].texts) <= self._max_batch:
+    def _next_batch(self) -> list[_Slice]:
+        """Up to max_batch texts, from the requests at the head of the queue in turn."""
+        batch: list[_Slice] = []
+        room = self._max_batch
+        while self._queue and room:
             request = self._queue.popleft()
-            batch.append(request)
-            size += len(request.texts)
-        return [r for r in batch if not r.future.done()]  # drop requests whose caller gave up
+            if request.future.done():  # its caller gave up
+                continue
+            start = len(request.vectors)
+            taken = request.texts[start : start + room]
+            batch.append(_Slice(request, taken))
+            room -= len(taken)
+            if request.remaining > len(taken):
+                self._queue.append(request)  # the rest waits its turn behind the others
+                break
+        return batch
 
     async def _drain(self) -> None:
         while self._queue:
             batch = self._next_batch()
-            if not batch:
-                continue
-            texts = [t for r in batch for t in r.texts]
-            try:
-                vectors = await anyio.to_thread.run_sync(self._encode, texts)
-            except Exception as exc:
-                for r in batch:
-                    if not r.future.done():
-                        r.future.set_exception(exc)
-                continue
-            start = 0
-            for r in batch:
-                end = start + len(r.texts)
-                if not r.future.done():
-                    r.future.set_result(list(vectors[start:end]))
-                start = end
+            if batch:
+                await self._run(batch)
+
+    async def _run(self, batch: list[_Slice]) -> None:
+        texts = [t for s in batch for t in s.texts]
+        try:
+            vectors = await anyio.to_thread.run_sync(self._encode, texts)
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0].request, exc)
+                return
+            log.warning("an embedding batch failed (%s); encoding its requests one by one", exc)
+            for piece in batch:
+                await self._run([piece])
+            return
+        start = 0
+        for piece in batch:
+            end = start + len(piece.texts)
+            self._deliver(piece.request, list(vectors[start:end]))
+            start = end
+
+    def _deliver(self, request: _Request, vectors: list[Vector]) -> None:
+        request.vectors.extend(vectors)
+        if request.remaining == 0 and not request.future.done():
+            request.future.set_result(request.vectors)
+
+    def _fail(self, request: _Request, exc: Exception) -> None:
+        if not request.future.done():
+            request.future.set_exception(exc)
+        # Whatever of it is still queued is dropped by _next_batch (its future is done).

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from vault_mcp.embeddings.background import BackgroundEmbedder
 from vault_mcp.embeddings.batching import EncodeFn
 from vault_mcp.embeddings.sentence_transformer import OFFLINE_ENV, packaged_model_path
+from vault_mcp.embeddings.window import within_window
 from vault_mcp.errors import EmbedderUnavailable
 
 log = logging.getLogger(__name__)
@@ -152,15 +153,31 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
     import onnxruntime
     from tokenizers import Tokenizer
 
+    max_tokens = _max_tokens(folder)
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=_max_tokens(folder))
+    tokenizer.enable_truncation(max_length=max_tokens)
     tokenizer.enable_padding()
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its warnings are noise on stderr
-    session = onnxruntime.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    try:
+        session = onnxruntime.InferenceSession(
+            str(target), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # a cached export cut short (a full disk, a copy) or corrupted
+        log.warning(
+            "the cached ONNX export %s cannot be read (%s); exporting it again", target, exc
+        )
+        target.unlink(missing_ok=True)
+        try:
+            export_onnx(folder, target)
+        except Exception as again:
+            raise EmbedderUnavailable(f"could not export {folder} to ONNX: {again}") from again
+        session = onnxruntime.InferenceSession(
+            str(target), options, providers=["CPUExecutionProvider"]
+        )
 
     def run(texts: list[str]) -> npt.NDArray[np.float32]:
-        encodings = tokenizer.encode_batch(texts)
+        encodings = tokenizer.encode_batch(within_window(texts, max_tokens))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         (hidden,) = session.run(

@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from vault_mcp.embeddings.background import BackgroundEmbedder
 from vault_mcp.embeddings.batching import EncodeFn
+from vault_mcp.embeddings.window import within_window
 from vault_mcp.errors import EmbedderUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,11 @@ def load_model(model: str | None, expected_dimension: int) -> Any:
 def load_encoder(model: str | None, dimension: int) -> EncodeFn:
     """The blocking encode function of the sentence-transformers model."""
     loaded = load_model(model, dimension)
+    max_tokens = int(loaded.max_seq_length)
 
     def encode(texts: list[str]) -> npt.NDArray[np.float32]:
         vectors = loaded.encode(
-            texts,
+            within_window(texts, max_tokens),
             batch_size=32,
             normalize_embeddings=True,
             convert_to_numpy=True,
