@@ -27,6 +27,22 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
+async def _users(database_url: str) -> list[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return [r["username"] for r in await conn.fetch("SELECT username FROM users")]
+    finally:
+        await conn.close()
+
+
+async def _add_user(database_url: str, username: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("INSERT INTO users (username) VALUES ($1)", username)
+    finally:
+        await conn.close()
+
+
 async def _titles(database_url: str, username: str) -> dict[str, list[str]]:
     conn = await asyncpg.connect(database_url)
     try:
@@ -55,6 +71,11 @@ def test_import_a_folder_then_again_without_duplicates(
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("VAULT_EMBEDDER", "hashing")
+    # A name that is no account is refused, not made into a new password-less one.
+    assert main(["import", str(folder), "--user", "ann", "--tag", "imported"]) == 1
+    assert "no user 'ann'" in capsys.readouterr().err
+    assert asyncio.run(_users(database_url)) == []
+    asyncio.run(_add_user(database_url, "ann"))
     assert main(["import", str(folder), "--user", "ann", "--tag", "imported"]) == 0
     captured = capsys.readouterr()
     assert "imported 3 note(s) from 5 file(s); 0 already in the vault, 2 skipped" in captured.out

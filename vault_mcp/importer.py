@@ -113,14 +113,15 @@ async def import_notes(
     notes, report = await anyio.to_thread.run_sync(collect, root, list(validate_tags(tags)), limits)
     if not notes:
         return report
-    if username:
-        settings = settings.model_copy(update={"user": username})
-    bar = progress(len(notes))
-    async with open_services(settings) as services:
-        assert services.owner is not None
+    # A named account must exist (a typo must not make a new, password-less one); without a
+    # name the notes go to VAULT_USER, the account a local stdio server acts as.
+    async with open_services(settings, act_as_default_user=not username) as services:
+        owner = (await services.auth.account(username)).id if username else services.owner
+        assert owner is not None
+        bar = progress(len(notes))
         for start in range(0, len(notes), BATCH):
             batch = notes[start : start + BATCH]
-            written = await services.notes.create_many(services.owner, batch)
+            written = await services.notes.create_many(owner, batch)
             report.written += written
             report.duplicates += len(batch) - written
             bar.update(start + len(batch))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -116,8 +117,10 @@ class NoteRepository(Protocol):
     async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits: ...
 
 
-# An update retries when another process changed the note between our read and our write.
+# An update retries when another process changed the note between our read and our write,
+# after a random pause (up to 0.1 s, then 0.2 s) so that two retrying writers drift apart.
 _UPDATE_ATTEMPTS = 3
+_RETRY_PAUSE = 0.05
 
 
 class NoteService:
@@ -201,7 +204,9 @@ class NoteService:
         parsed = parse_note_id(note_id)
         lock = self._update_locks.setdefault((owner, parsed), asyncio.Lock())
         async with lock:
-            for _ in range(_UPDATE_ATTEMPTS):
+            for attempt in range(_UPDATE_ATTEMPTS):
+                if attempt:  # another process wrote the note meanwhile: let it finish
+                    await asyncio.sleep(random.uniform(0, _RETRY_PAUSE * 2**attempt))
                 current = await self.get(owner, note_id)
                 indexed = None
                 if patch.changes_text:

@@ -13,7 +13,7 @@ from vault_mcp.auth.scopes import ALL_SCOPES, is_personal_token, unknown_scopes
 from vault_mcp.auth.stores import LoginThrottle, PersonalTokenStore, RefreshTokenStore, UserStore
 from vault_mcp.auth.tokens import AccessTokenIssuer
 from vault_mcp.domain import check_text
-from vault_mcp.errors import InvalidInput, NotFound, Unauthorized
+from vault_mcp.errors import Conflict, InvalidInput, NotFound, Unauthorized
 
 # One message for an unknown user and a wrong password: never say which was wrong.
 BAD_CREDENTIALS = "the user name or password is wrong"
@@ -197,7 +197,11 @@ class AuthService:
         notes = await self._users.count_notes(user.id)
         if notes and not confirm(notes):
             return None
-        await self._users.delete(user.id)
+        if not await self._users.delete(user.id, notes):
+            raise Conflict(
+                f"{user.username!r} gained or lost notes while the deletion waited for a yes; "
+                "nothing was deleted, run it again"
+            )
         return notes
 
     async def bootstrap_admin(self, password: str | None) -> bool | None:

@@ -54,9 +54,10 @@ ORDER BY created_at, id LIMIT $3
 _MARK_STALE = "UPDATE notes SET indexed_with = NULL WHERE owner_id = $1"
 _COUNT_STALE = "SELECT count(*) FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2"
 
-# $6/$7: the title and content the new passages were computed from. When the patch does not
-# set both, the write only lands if the stored text still matches, so the stored vectors
-# always belong to the stored text.
+# $6/$7: the stored title or content the new passages were computed from (NULL: not read,
+# the patch replaces it). The write lands only if what was read is still what is stored, so
+# the stored vectors always belong to the stored text; two updates that each replace the
+# part the other read conflict, two that replace the same part do not.
 _UPDATE = f"""
 UPDATE notes
 SET title = COALESCE($3, title),
@@ -65,7 +66,7 @@ SET title = COALESCE($3, title),
     indexed_with = CASE WHEN $8::text IS NULL THEN indexed_with ELSE $8 END,
     updated_at = clock_timestamp()
 WHERE owner_id = $1 AND id = $2
-  AND ($6::text IS NULL OR (title = $6 AND content = $7))
+  AND ($6::text IS NULL OR title = $6) AND ($7::text IS NULL OR content = $7)
 RETURNING {_COLUMNS}
 """
 _DELETE = "DELETE FROM notes WHERE owner_id = $1 AND id = $2"
@@ -170,8 +171,9 @@ class PgNoteRepository:
     async def update(
         self, owner: OwnerId, current: Note, patch: NotePatch, indexed: Indexed | None
     ) -> Note | None:
-        # Guard only when the passages were computed partly from the stored text.
-        guarded = indexed is not None and (patch.title is None or patch.content is None)
+        # Guard only the part of the stored text the passages were computed from.
+        read_title = indexed is not None and patch.title is None
+        read_content = indexed is not None and patch.content is None
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(
@@ -181,8 +183,8 @@ class PgNoteRepository:
                     patch.title,
                     patch.content,
                     None if patch.tags is None else list(patch.tags),
-                    current.title if guarded else None,
-                    current.content if guarded else None,
+                    current.title if read_title else None,
+                    current.content if read_content else None,
                     None if indexed is None else indexed.version,
                 )
                 if row is None:

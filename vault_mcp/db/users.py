@@ -30,6 +30,7 @@ _REVOKE_PERSONAL = """
 UPDATE personal_access_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
 """
 _COUNT_NOTES = "SELECT count(*) FROM notes WHERE owner_id = $1"
+_LOCK = "SELECT true FROM users WHERE id = $1 FOR UPDATE"
 _DELETE = "DELETE FROM users WHERE id = $1"
 _ANY_LOGIN = "SELECT EXISTS (SELECT 1 FROM users WHERE password_hash IS NOT NULL)"
 
@@ -86,10 +87,18 @@ class PgUserRepository:
         with storage_errors():
             return int(await self._pool.fetchval(_COUNT_NOTES, user_id))
 
-    async def delete(self, user_id: int) -> None:
-        """Delete the account and, by cascade, its notes and tokens."""
+    async def delete(self, user_id: int, notes: int | None = None) -> bool:
+        """Delete the account and, by cascade, its notes and tokens; with `notes`, only if it
+        still has that many (what the person confirmed). The row lock keeps new notes out
+        while they are counted: inserting a note share-locks its owner's row."""
         with storage_errors():
-            await self._pool.execute(_DELETE, user_id)
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval(_LOCK, user_id):
+                    return False
+                if notes is not None and await conn.fetchval(_COUNT_NOTES, user_id) != notes:
+                    return False
+                await conn.execute(_DELETE, user_id)
+        return True
 
     async def any_can_log_in(self) -> bool:
         with storage_errors():
