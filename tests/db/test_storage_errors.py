@@ -57,6 +57,20 @@ async def test_a_note_for_an_owner_deleted_meanwhile_is_not_found(
         await services.notes.create(gone, "title", "content")
 
 
+async def test_an_account_is_deleted_only_with_the_note_count_that_was_confirmed(
+    services: OpenedServices,
+) -> None:
+    """`user delete` asks "delete N notes?" and then deletes: a note written meanwhile
+    must not be deleted uncounted."""
+    owner = await services.users.ensure("leaving")
+    await services.notes.create(owner, "one", "the note that was counted")
+    await services.notes.create(owner, "two", "written while the person read the prompt")
+    assert not await services.users.delete(owner, 1)
+    assert await services.users.by_id(owner) is not None
+    assert await services.users.delete(owner, 2)
+    assert await services.users.by_id(owner) is None
+
+
 async def test_a_lost_connection_is_storage_unavailable(services: OpenedServices) -> None:
     conn = await services.pool.acquire()
     try:
