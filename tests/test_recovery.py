@@ -130,3 +130,30 @@ async def test_a_database_that_does_not_exist_is_a_configuration_error(database_
         with pytest.raises(Misconfigured, match="DATABASE_URL") as raised:
             await handle.get()
         assert "no_such_" not in str(raised.value)  # the log names it, clients do not
+
+
+async def test_a_running_server_prunes_abandoned_registrations(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    from vault_mcp.runtime import handle as handle_module
+
+    monkeypatch.setattr(handle_module, "PRUNE_FIRST", 0.05)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO oauth_clients (client_id, redirect_uris, scopes, "
+            "token_endpoint_auth_method, registration, created_at) VALUES ('spam', "
+            "ARRAY['https://x.example/cb'], ARRAY['notes:read'], 'none', '{}', now() - "
+            "interval '2 days')"
+        )
+        async with ServicesHandle(make_settings(database_url), HashingEmbedder()) as handle:
+            await handle.get()
+            for _ in range(WAIT_SECONDS * 20):
+                if not await conn.fetchval("SELECT count(*) FROM oauth_clients"):
+                    break
+                await asyncio.sleep(0.05)
+            assert await conn.fetchval("SELECT count(*) FROM oauth_clients") == 0
+    finally:
+        await conn.close()

@@ -23,6 +23,11 @@ MAX_RETRY = 30.0
 # How long a request waits for the first attempt (an embedded server's first start runs
 # initdb; a connection attempt gives up after 30 s by itself): never an unbounded hang.
 START_WAIT = 60.0
+# How often a server prunes expired tokens and abandoned OAuth registrations (every process
+# on a database does; the deletes are idempotent). The first run waits a minute so that a
+# start-up is never slowed by it.
+PRUNE_EVERY = 3600.0
+PRUNE_FIRST = 60.0
 # Errors that a retry cannot cure: the process's configuration or the schema must change.
 _FINAL = (SchemaError, Misconfigured)
 
@@ -101,7 +106,11 @@ class ServicesHandle:
                     self._services, self._error = services, None
                     self._settled.set()
                     self._opened.set()
-                    await self._stop.wait()
+                    housekeeping = asyncio.create_task(self._prune(services), name="vault-prune")
+                    try:
+                        await self._stop.wait()
+                    finally:
+                        housekeeping.cancel()
                 return
             except Exception as exc:
                 if self._services is not None:
@@ -120,6 +129,19 @@ class ServicesHandle:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
             delay = min(delay * 2, MAX_RETRY)
+
+    async def _prune(self, services: Services) -> None:
+        delay = PRUNE_FIRST
+        while True:
+            await asyncio.sleep(delay)
+            delay = PRUNE_EVERY
+            try:
+                pruned = await services.prune()
+            except VaultError as exc:  # the database is down: the next round tries again
+                log.warning("pruning expired tokens failed: %s", exc.message)
+                continue
+            if pruned:
+                log.info("pruned %d expired token(s) and abandoned client registration(s)", pruned)
 
     def _give_up(self, exc: Exception) -> None:
         self._error, self._final = _for_clients(exc), True

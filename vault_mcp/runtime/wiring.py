@@ -56,6 +56,8 @@ class Services:
     owner: OwnerId | None
     base_url: str
     database_ok: Callable[[], Awaitable[bool]]
+    # Deletes expired tokens and abandoned client registrations; how many rows went.
+    prune: Callable[[], Awaitable[int]]
 
     def note_url(self, note_id: uuid.UUID) -> str:
         return f"{self.base_url}/notes/{note_id}"
@@ -141,4 +143,15 @@ async def open_services(
         )
         notes = NoteService(PgNoteRepository(pool), embedder, limits)
         auth, oauth = build_auth(pool, settings, jwt_secret)
-        yield Services(notes, auth, oauth, owner, settings.base_url(), database_probe(pool))
+        yield Services(
+            notes, auth, oauth, owner, settings.base_url(), database_probe(pool), pruner(pool)
+        )
+
+
+def pruner(pool: Pool) -> Callable[[], Awaitable[int]]:
+    from vault_mcp.db.housekeeping import prune
+
+    async def prune_now() -> int:
+        return (await prune(pool)).total
+
+    return prune_now

@@ -1,0 +1,55 @@
+"""Pruning: expired tokens and abandoned client registrations go; nothing usable does."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from tests.conftest import OpenedServices
+from vault_mcp.db.housekeeping import prune
+
+_CLIENT = """
+INSERT INTO oauth_clients (client_id, redirect_uris, scopes, token_endpoint_auth_method,
+                           registration, created_at)
+VALUES ($1, ARRAY['https://app.example/cb'], ARRAY['notes:read'], 'none', '{}',
+        now() - $2::interval)
+"""
+_REFRESH = """
+INSERT INTO refresh_tokens (family_id, user_id, token_hash, expires_at, client_id)
+VALUES (gen_random_uuid(), $1, $2, now() + $3::interval, $4)
+"""
+_PERSONAL = """
+INSERT INTO personal_access_tokens (user_id, name, token_hash, scopes, expires_at, revoked_at)
+VALUES ($1, $2, $3, ARRAY['notes:read'], now() + $4::interval, now() + $5::interval)
+"""
+DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+
+
+async def _ids(services: OpenedServices, sql: str) -> set[str]:
+    return {str(r[0]) for r in await services.pool.fetch(sql)}
+
+
+async def test_expired_tokens_and_abandoned_registrations_are_pruned(
+    services: OpenedServices,
+) -> None:
+    user = await services.users.ensure("owner")
+    db = services.pool
+    await db.execute(_CLIENT, "abandoned", 3 * DAY)  # registered, never signed in
+    await db.execute(_CLIENT, "in-use", 40 * DAY)
+    await db.execute(_CLIENT, "just-registered", MINUTE)  # its sign-in may be under way
+    await db.execute(_REFRESH, user, os.urandom(32), 20 * DAY, "in-use")
+    await db.execute(_REFRESH, user, os.urandom(32), -2 * DAY, None)  # expired two days ago
+    await db.execute(_REFRESH, user, os.urandom(32), -HOUR, None)  # kept a day for replays
+    await db.execute(_PERSONAL, user, "expired", os.urandom(32), -3 * DAY, None)
+    await db.execute(_PERSONAL, user, "revoked", os.urandom(32), 30 * DAY, -3 * DAY)
+    await db.execute(_PERSONAL, user, "live", os.urandom(32), 30 * DAY, None)
+
+    pruned = await prune(db)
+    assert (pruned.refresh_tokens, pruned.clients, pruned.personal_tokens) == (1, 1, 2)
+    assert await _ids(services, "SELECT client_id FROM oauth_clients") == {
+        "in-use",
+        "just-registered",
+    }
+    assert len(await _ids(services, "SELECT id FROM refresh_tokens")) == 2
+    assert await _ids(services, "SELECT name FROM personal_access_tokens") == {"live"}
+    assert (await prune(db)).total == 0  # idempotent: every process on the database runs it

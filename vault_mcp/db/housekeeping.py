@@ -1,0 +1,51 @@
+"""Pruning what no one can use any more, so that the auth tables do not grow without bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vault_mcp.db.pool import Pool, storage_errors
+
+# Refresh tokens a day past their expiry: no one can redeem them, and replay detection no
+# longer needs them (a rotated token that has expired is refused as unknown either way; an
+# access token outlives its family's last refresh token by at most its one hour).
+_PRUNE_REFRESH = "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'"
+# Dynamically registered clients that hold no refresh token a day after registering: a
+# registration that never finished sign-in (anyone may POST /oauth/register), or a connector
+# unused for longer than a refresh token lives, which registers again on its next sign-in.
+_PRUNE_CLIENTS = """
+DELETE FROM oauth_clients AS c
+WHERE c.created_at < now() - interval '1 day'
+  AND NOT EXISTS (SELECT 1 FROM refresh_tokens AS r WHERE r.client_id = c.client_id)
+  AND NOT EXISTS (SELECT 1 FROM oauth_codes AS o
+                  WHERE o.client_id = c.client_id AND o.expires_at > now())
+"""
+# Personal tokens a day past their expiry or revocation: refused either way.
+_PRUNE_PERSONAL = """
+DELETE FROM personal_access_tokens
+WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
+"""
+
+
+@dataclass(frozen=True)
+class Pruned:
+    refresh_tokens: int
+    clients: int
+    personal_tokens: int
+
+    @property
+    def total(self) -> int:
+        return self.refresh_tokens + self.clients + self.personal_tokens
+
+
+def _count(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])  # "DELETE 12"
+
+
+async def prune(pool: Pool) -> Pruned:
+    with storage_errors():
+        async with pool.acquire() as conn, conn.transaction():
+            refresh = _count(await conn.execute(_PRUNE_REFRESH))
+            clients = _count(await conn.execute(_PRUNE_CLIENTS))
+            personal = _count(await conn.execute(_PRUNE_PERSONAL))
+    return Pruned(refresh, clients, personal)
