@@ -42,6 +42,7 @@ async def add_crowd(
         )
         await conn.copy_records_to_table(
             "note_passages",
+            timeout=900,
             columns=[
                 "note_id",
                 "ordinal",
@@ -57,9 +58,11 @@ async def add_crowd(
                 for r, v in zip(ids, vectors, strict=True)
             ],
         )
+        # The pool's statement timeout is for requests; building a graph takes longer.
         await conn.execute(
             "CREATE INDEX note_passages_embedding_hnsw_idx ON note_passages"
-            " USING hnsw (embedding vector_cosine_ops) WITH (m = 24, ef_construction = 200)"
+            " USING hnsw (embedding vector_cosine_ops) WITH (m = 24, ef_construction = 200)",
+            timeout=900,
         )
         await conn.execute("ANALYZE note_passages")
 

@@ -17,6 +17,11 @@ MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
 DEFAULT_MAX_CONTENT_BYTES = 1_000_000
 DEFAULT_MAX_EMBEDDED_CHARS = 200_000  # ~250 passages; see vault_mcp/passages.py
+# How much of a note's text a list shows, and how much one read returns: a tool result of a
+# page (sent twice, as structured content and as text) stays under ~100k characters, below
+# what MCP clients accept (claude.ai drops results over ~150k; Claude Code over 25k tokens).
+PREVIEW_CHARS = 280
+READ_PAGE_CHARS = 40_000
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,22 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class NotePreview:
+    """A note in a list: its opening lines and length, not its text (a page of 100 notes of
+    a megabyte each must not be a 100 MB answer)."""
+
+    id: uuid.UUID
+    title: str
+    preview: str  # the first PREVIEW_CHARS characters of the content
+    length: int  # characters of content
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class NotePage:
-    notes: tuple[Note, ...]
+    notes: tuple[NotePreview, ...]
     next_cursor: str | None
 
 
@@ -202,3 +221,20 @@ def validate_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit is {limit}; it must be between 1 and {MAX_LIMIT}")
     return limit
+
+
+@dataclass(frozen=True)
+class TextPage:
+    text: str
+    next_offset: int | None  # where the next page starts; None on the last
+
+
+def text_page(text: str, offset: int, size: int = READ_PAGE_CHARS) -> TextPage:
+    """One page of a note's text from `offset` (characters): every answer stays bounded."""
+    if offset < 0 or (offset and offset >= len(text)):
+        raise InvalidInput(
+            f"offset {offset} is outside the note's text ({len(text):,} characters); "
+            "use the next_offset a read returned"
+        )
+    end = offset + size
+    return TextPage(text[offset:end], end if end < len(text) else None)

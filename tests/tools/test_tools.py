@@ -89,6 +89,47 @@ async def test_list_notes_pages_with_a_cursor(client: Client) -> None:
     assert [n["title"] for n in tagged["notes"]] == ["n2", "n1"]
 
 
+async def test_no_answer_grows_with_the_size_of_notes(client: Client) -> None:
+    """A megabyte note: listed by its start, read and fetched a page at a time, so no tool
+    result passes ~100k characters (structured content and its text copy together)."""
+    from vault_mcp.domain import PREVIEW_CHARS, READ_PAGE_CHARS
+
+    words = [f"word{i:06d}" for i in range(90_000)]
+    text = " ".join(words)  # ~990k characters, every piece of it distinct
+    created = await client.call_tool("create_note", {"title": "Huge", "content": text})
+    assert not created.is_error and created.structured_content is not None
+    note = created.structured_content
+    assert note["content_length"] == len(text) and note["next_offset"] == READ_PAGE_CHARS
+
+    def size(result: object) -> int:
+        return len(json.dumps(result.structured_content)) + sum(  # type: ignore[attr-defined]
+            len(c.text)
+            for c in result.content  # type: ignore[attr-defined]
+        )
+
+    assert size(created) < 100_000
+    listed = await client.call_tool("list_notes", {"limit": 100})
+    [item] = listed.structured_content["notes"]  # type: ignore[index]
+    assert item["preview"] == text[:PREVIEW_CHARS] and item["content_length"] == len(text)
+    assert "content" not in item and size(listed) < 5_000
+
+    pages, offset = [], 0
+    while offset is not None:
+        read = await client.call_tool("read_note", {"id": note["id"], "offset": offset})
+        assert not read.is_error and size(read) < 100_000
+        pages.append(read.structured_content["content"])  # type: ignore[index]
+        offset = read.structured_content["next_offset"]  # type: ignore[index]
+    assert "".join(pages) == text  # every character once, in order
+    assert len(pages) == -(-len(text) // READ_PAGE_CHARS)
+
+    fetched = await client.call_tool("fetch", {"id": note["id"]})
+    document = json.loads(fetched.content[0].text)  # type: ignore[union-attr]
+    assert document["text"] == text[:READ_PAGE_CHARS]
+    assert document["metadata"]["next_offset"] == READ_PAGE_CHARS
+    past = await _error(client, "read_note", {"id": note["id"], "offset": len(text)})
+    assert "outside the note's text" in past
+
+
 async def test_search_notes_ranks_the_matching_note_first(client: Client) -> None:
     fox = await _ok(
         client,

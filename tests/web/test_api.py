@@ -79,6 +79,32 @@ def test_list_pages_and_search_by_q(http: TestClient, alice: dict[str, str]) -> 
     assert bad.status_code == 422 and "since" in bad.json()["error"]["message"]
 
 
+def test_long_notes_are_listed_by_their_start_and_read_in_pages(
+    http: TestClient, alice: dict[str, str]
+) -> None:
+    from vault_mcp.domain import PREVIEW_CHARS, READ_PAGE_CHARS
+
+    text = "".join(f"{i:07d} " for i in range(12_500))  # 100k characters
+    note = http.post("/api/v1/notes", headers=alice, json={"title": "Long", "content": text})
+    assert note.status_code == 201 and len(note.text) < 2 * READ_PAGE_CHARS
+    note_id = note.json()["id"]
+    [listed] = http.get("/api/v1/notes", headers=alice).json()["notes"]
+    assert listed["preview"] == text[:PREVIEW_CHARS] and "content" not in listed
+    pages, offset = [], 0
+    while offset is not None:
+        page = http.get(f"/api/v1/notes/{note_id}?offset={offset}", headers=alice).json()
+        pages.append(page["content"])
+        offset = page["next_offset"]
+    assert "".join(pages) == text and len(pages) == 3
+    message = _error(
+        http.get(f"/api/v1/notes/{note_id}?offset=x", headers=alice), 422, "invalid_input"
+    )
+    assert "offset" in message
+    _error(
+        http.get(f"/api/v1/notes/{note_id}?offset={len(text)}", headers=alice), 422, "invalid_input"
+    )
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
     [

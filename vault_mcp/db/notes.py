@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.db.search import search as search_passages
-from vault_mcp.domain import Note, NoteDraft, NotePage, NotePatch, SearchQuery
+from vault_mcp.domain import (
+    PREVIEW_CHARS,
+    Note,
+    NoteDraft,
+    NotePage,
+    NotePatch,
+    NotePreview,
+    SearchQuery,
+)
 from vault_mcp.errors import InvalidInput
 from vault_mcp.service import Hits, Indexed, OwnerId
 
@@ -19,6 +27,12 @@ if TYPE_CHECKING:
     from vault_mcp.service import Vector
 
 _COLUMNS = "id, title, content, tags, created_at, updated_at"
+# A list reads the start of each note, never all of it (PostgreSQL decompresses only the
+# slice `left` needs).
+_PREVIEW_COLUMNS = (
+    f"id, title, left(content, {PREVIEW_CHARS}) AS preview, char_length(content) AS length, "
+    "tags, created_at, updated_at"
+)
 
 _INSERT = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with)
@@ -75,19 +89,20 @@ _DELETE = "DELETE FROM notes WHERE owner_id = $1 AND id = $2"
 _IN_RANGE = """($3::timestamptz IS NULL OR updated_at >= $3)
   AND ($4::timestamptz IS NULL OR updated_at < $4)"""
 _LIST_FIRST = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
+SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_AFTER = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND (created_at, id) < ($5, $6)
+SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
+  AND (created_at, id) < ($5, $6)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_FIRST = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
+SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_AFTER = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
+SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
   AND (created_at, id) < ($6, $7)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
@@ -104,7 +119,19 @@ def _note(row: Mapping[str, Any]) -> Note:
     )
 
 
-def encode_cursor(note: Note) -> str:
+def _preview(row: Mapping[str, Any]) -> NotePreview:
+    return NotePreview(
+        id=row["id"],
+        title=row["title"],
+        preview=row["preview"],
+        length=row["length"],
+        tags=tuple(row["tags"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def encode_cursor(note: Note | NotePreview) -> str:
     raw = f"{note.created_at.isoformat()}|{note.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -251,7 +278,7 @@ class PgNoteRepository:
         }[(tag is not None, cursor is not None)]
         with storage_errors():
             rows = await self._pool.fetch(query, *args)
-        notes = tuple(_note(r) for r in rows[:limit])
+        notes = tuple(_preview(r) for r in rows[:limit])
         more = len(rows) > limit
         return NotePage(notes, encode_cursor(notes[-1]) if more and notes else None)
 

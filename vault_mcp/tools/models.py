@@ -7,24 +7,59 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from vault_mcp.domain import Note, SearchHit
+from vault_mcp.domain import READ_PAGE_CHARS, Note, NotePreview, SearchHit, text_page
 
 
 class NoteOut(BaseModel):
     id: str = Field(description="The note's id (a UUID).")
     title: str
-    content: str
+    content: str = Field(
+        description=f"The note's text; a long note comes in pages of {READ_PAGE_CHARS:,} "
+        "characters (see next_offset)."
+    )
+    content_length: int = Field(description="Characters in the note's whole text.")
+    next_offset: int | None = Field(
+        description="More text follows: read_note with this offset returns it; null when "
+        "content runs to the end."
+    )
     tags: list[str]
     created_at: datetime
     updated_at: datetime
     url: str = Field(description="Link to the note in the vault's web view.")
 
     @classmethod
-    def of(cls, note: Note, url: str) -> NoteOut:
+    def of(cls, note: Note, url: str, offset: int = 0) -> NoteOut:
+        page = text_page(note.content, offset)
         return cls(
             id=str(note.id),
             title=note.title,
-            content=note.content,
+            content=page.text,
+            content_length=len(note.content),
+            next_offset=page.next_offset,
+            tags=list(note.tags),
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+            url=url,
+        )
+
+
+class NoteListItem(BaseModel):
+    id: str = Field(description="The note's id (a UUID).")
+    title: str
+    preview: str = Field(description="The start of the note's text; read_note has all of it.")
+    content_length: int = Field(description="Characters in the note's whole text.")
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    url: str = Field(description="Link to the note in the vault's web view.")
+
+    @classmethod
+    def of(cls, note: NotePreview, url: str) -> NoteListItem:
+        return cls(
+            id=str(note.id),
+            title=note.title,
+            preview=note.preview,
+            content_length=note.length,
             tags=list(note.tags),
             created_at=note.created_at,
             updated_at=note.updated_at,
@@ -38,7 +73,7 @@ class DeletedNote(BaseModel):
 
 
 class NoteList(BaseModel):
-    notes: list[NoteOut] = Field(description="Newest first.")
+    notes: list[NoteListItem] = Field(description="Newest first.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )

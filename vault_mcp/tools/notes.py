@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 from vault_mcp.auth.scopes import READ, WRITE
 from vault_mcp.domain import MAX_LIMIT, MAX_TAGS
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
-from vault_mcp.tools.models import DeletedNote, NoteList, NoteOut
+from vault_mcp.tools.models import DeletedNote, NoteList, NoteListItem, NoteOut
 
 NoteId = Annotated[str, Field(description="The note's id (a UUID), as returned by other tools.")]
 Tags = Annotated[
@@ -45,12 +45,22 @@ async def create_note(
         return NoteOut.of(note, services.note_url(note.id))
 
 
-async def read_note(ctx: ToolContext, id: NoteId) -> NoteOut:
-    """Read one note in full by its id."""
+async def read_note(
+    ctx: ToolContext,
+    id: NoteId,
+    offset: Annotated[
+        int,
+        Field(ge=0, description="Where to start in the text (a next_offset from a read); 0."),
+    ] = 0,
+) -> NoteOut:
+    """Read one note by its id: all of it, or a long note a page at a time.
+
+    A note longer than a page says where the next page starts in `next_offset`.
+    """
     with tool_errors():
         services, owner = await services_of(ctx, READ)
         note = await services.notes.get(owner, id)
-        return NoteOut.of(note, services.note_url(note.id))
+        return NoteOut.of(note, services.note_url(note.id), offset)
 
 
 async def update_note(
@@ -94,7 +104,8 @@ async def list_notes(
     since: Since = None,
     until: Until = None,
 ) -> NoteList:
-    """List the user's notes, newest first, a page at a time.
+    """List the user's notes, newest first, a page at a time: each with the start of its
+    text (read_note has the rest).
 
     To find notes about something, use search_notes instead.
     """
@@ -104,6 +115,6 @@ async def list_notes(
             owner, limit=limit, cursor=cursor, tag=tag, since=since, until=until
         )
         return NoteList(
-            notes=[NoteOut.of(n, services.note_url(n.id)) for n in page.notes],
+            notes=[NoteListItem.of(n, services.note_url(n.id)) for n in page.notes],
             next_cursor=page.next_cursor,
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from vault_mcp.auth.scopes import READ
-from vault_mcp.domain import MAX_LIMIT
+from vault_mcp.domain import MAX_LIMIT, text_page
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
 from vault_mcp.tools.models import Document, DocumentRef, DocumentRefs, SearchResult, SearchResults
 from vault_mcp.tools.notes import Since, Until
@@ -74,18 +74,23 @@ async def fetch(
     ctx: ToolContext,
     id: Annotated[str, Field(description="A document id returned by search.")],
 ) -> Document:
-    """Fetch one of the user's notes in full by the id that search returned."""
+    """Fetch one of the user's notes by the id that search returned (a very long note's
+    first page; metadata.next_offset then says where read_note continues)."""
     with tool_errors():
         services, owner = await services_of(ctx, READ)
         note = await services.notes.get(owner, id)
+        page = text_page(note.content, 0)
+        metadata: dict[str, Any] = {
+            "tags": list(note.tags),
+            "created_at": note.created_at.isoformat(),
+            "updated_at": note.updated_at.isoformat(),
+        }
+        if page.next_offset is not None:
+            metadata |= {"content_length": len(note.content), "next_offset": page.next_offset}
         return Document(
             id=str(note.id),
             title=note.title,
-            text=note.content,
+            text=page.text,
             url=services.note_url(note.id),
-            metadata={
-                "tags": list(note.tags),
-                "created_at": note.created_at.isoformat(),
-                "updated_at": note.updated_at.isoformat(),
-            },
+            metadata=metadata,
         )

@@ -10,15 +10,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from vault_mcp.auth.scopes import READ, WRITE, require_scope
-from vault_mcp.domain import Note, SearchHit
+from vault_mcp.domain import Note, NotePreview, SearchHit
 from vault_mcp.errors import BadRequest, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
-from vault_mcp.tools.models import NoteList, NoteOut, SearchResult, SearchResults
+from vault_mcp.tools.models import NoteList, NoteListItem, NoteOut, SearchResult, SearchResults
 from vault_mcp.untrusted_json import parse_json
 from vault_mcp.web.api_models import (
     LoginBody,
     NoteCreateBody,
     NotePatchBody,
+    NoteReadQuery,
     NotesQuery,
     RefreshBody,
     Tokens,
@@ -79,8 +80,12 @@ def _client_address(request: Request) -> str:
 
 
 # The same shapes as the MCP tools' structured output, so both doors agree by construction.
-def _note_json(services: Services, note: Note) -> dict[str, Any]:
-    return NoteOut.of(note, services.note_url(note.id)).model_dump(mode="json")
+def _note_json(services: Services, note: Note, offset: int = 0) -> dict[str, Any]:
+    return NoteOut.of(note, services.note_url(note.id), offset).model_dump(mode="json")
+
+
+def _listed_json(services: Services, note: NotePreview) -> dict[str, Any]:
+    return NoteListItem.of(note, services.note_url(note.id)).model_dump(mode="json")
 
 
 def _hit_json(services: Services, hit: SearchHit) -> dict[str, Any]:
@@ -142,7 +147,7 @@ async def notes_collection(request: Request) -> Response:
         until=query.until,
     )
     return JSONResponse(
-        {"notes": [_note_json(services, n) for n in page.notes], "next_cursor": page.next_cursor}
+        {"notes": [_listed_json(services, n) for n in page.notes], "next_cursor": page.next_cursor}
     )
 
 
@@ -150,7 +155,9 @@ async def note_item(request: Request) -> Response:
     services, user = await _user(request)
     note_id = request.path_params["note_id"]
     if request.method == "GET":
-        return JSONResponse(_note_json(services, await services.notes.get(user, note_id)))
+        query = _validated(NoteReadQuery, dict(request.query_params), "the query")
+        note = await services.notes.get(user, note_id)
+        return JSONResponse(_note_json(services, note, query.offset))
     if request.method == "DELETE":
         await services.notes.delete(user, note_id)
         return Response(status_code=204)
@@ -262,10 +269,11 @@ ENDPOINTS = [
         note_item,
         {
             "GET": Operation(
-                "Read a note",
+                "Read a note (a long one a page at a time: see next_offset)",
                 200,
-                {**_TOKEN, 404: "No such note", 422: "Not a note id", **_DOWN},
+                {**_TOKEN, 404: "No such note", 422: "Not a note id or offset", **_DOWN},
                 returns=(NoteOut,),
+                query=NoteReadQuery,
             ),
             "PATCH": Operation(
                 "Change a note's title, content or tags",

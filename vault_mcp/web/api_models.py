@@ -66,6 +66,16 @@ class NotesQuery(BaseModel):
     )
 
 
+class NoteReadQuery(BaseModel):
+    """GET /api/v1/notes/{note_id}: the note, a long one a page at a time."""
+
+    offset: int = Field(
+        0,
+        description="Where in the text to start (a next_offset from a read).",
+        json_schema_extra={"minimum": 0},  # checked by the domain
+    )
+
+
 class Tokens(BaseModel):
     access_token: str
     refresh_token: str
