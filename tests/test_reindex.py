@@ -137,6 +137,11 @@ async def test_import_and_reindex_resume_after_being_killed(
         (folder / f"{i:04}.md").write_text(f"# {doc.title}\n\n{doc.text}\n")
     env = server_env(tmp_path, database_url, embedder="onnx")
     assert env["VAULT_MODEL_CACHE"] == str(MODEL_CACHE)
+    conn = await asyncpg.connect(database_url)
+    try:  # `import --user` needs the account to exist
+        await conn.execute("INSERT INTO users (username) VALUES ('ann')")
+    finally:
+        await conn.close()
 
     importing = subprocess.Popen(  # noqa: ASYNC220 - killed below; the test polls the database
         [VAULT_MCP, "import", str(folder), "--user", "ann"],

@@ -56,7 +56,8 @@ async def test_https_health_over_http2(stack: Stack) -> None:
     assert done.stdout == "2 200", done.stderr
     async with _client(stack) as http:
         body = (await http.get(f"{stack.https}/health")).json()
-    assert body["status"] == "ok" and body["database"] == "ok"
+    # "loading" while the model loads (calls wait for it): healthy either way.
+    assert body["status"] in ("ok", "loading") and body["database"] == "ok"
 
 
 async def test_plain_http_redirects_to_https(stack: Stack) -> None:

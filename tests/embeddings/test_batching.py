@@ -127,3 +127,4 @@ async def test_a_model_that_fails_to_load_is_loaded_again_later() -> None:
         await asyncio.sleep(0.05)
     assert embedder.state == "ready" and attempts == 3
     assert len(await embedder.embed(["b"])) == 1
+    embedder.close()

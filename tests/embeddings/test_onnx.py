@@ -56,6 +56,7 @@ async def test_a_folder_without_a_model_fails_clearly(
     embedder = OnnxEmbedder(tmp_path / "cache", model=str(tmp_path))
     with pytest.raises(Exception, match="could not be loaded") as raised:
         await embedder.wait_ready()
+    embedder.close()  # no retries logging into the rest of the session
     assert embedder.state == "failed"
     assert str(tmp_path) not in str(raised.value)  # clients are not told server paths
     assert "not a local sentence-transformers model folder" in caplog.text  # the log is

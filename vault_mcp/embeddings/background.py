@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -48,6 +47,7 @@ class BackgroundEmbedder:
         self._batcher = MicroBatcher(self._encode, max_batch=max_batch)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._closed = threading.Event()  # no more load attempts
 
     @property
     def dimension(self) -> int:
@@ -92,11 +92,16 @@ class BackgroundEmbedder:
             else:
                 self._loaded.set_result(encode)
                 return
-            time.sleep(delay)
+            if self._closed.wait(delay):
+                return
             delay = min(delay * 2, self._retry_max)
             retry: concurrent.futures.Future[EncodeFn] = concurrent.futures.Future()
             retry.set_running_or_notify_cancel()
             self._loaded = retry
+
+    def close(self) -> None:
+        """Stop trying to load (a model that loaded stays usable)."""
+        self._closed.set()
 
     def _encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
         return self._loaded.result()(texts)
