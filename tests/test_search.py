@@ -304,3 +304,22 @@ async def test_the_served_plan_uses_the_index_for_large_owners_only(services: Se
     assert all("never executed" in s for s in index_scans(small)), small
     # The notes shown are read by primary key, never the owner's whole set.
     assert "Bitmap Heap Scan on notes" not in big and "Seq Scan on notes" not in big, big
+
+
+async def test_every_search_is_planned_for_its_own_parameters(services: Services) -> None:
+    """After five runs PostgreSQL may switch a prepared statement to a generic plan, blind to
+    which legs are off and how rare the words are: served searches then took 176 ms where
+    their own plans take 20. Every search must get a custom plan, however many ran before."""
+    from vault_mcp.domain import SearchQuery
+
+    [qv] = await services.embedder.embed(["anything"])
+    crowd = await services.users.ensure("crowd")
+    await add_crowd(services, crowd, qv, 3_000)
+    async with services.pool.acquire() as conn:
+        for words in ["crowd body", "anything at all", "crowd", "body 12", "17", "crowd 3"] * 2:
+            await search_sql.search(conn, crowd, SearchQuery(words), qv)
+        [plans] = await conn.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+            search_sql._SEARCH,
+        )
+    assert (plans["generic_plans"], plans["custom_plans"]) == (0, 12)

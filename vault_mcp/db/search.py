@@ -82,11 +82,15 @@ SHARING_CANDIDATES = 1_000
 # recall@10 0.98 for short queries at 100k passages (bench/hnsw.py, migration 0004).
 # No parallel workers: the planner launched two for the exact leg even when the owner is
 # too large for it and the leg returns nothing at once; starting them cost ~9 ms of the
-# 20 ms a search took on 40k passages.
+# 20 ms a search took on 40k passages. Always a plan for this query's own parameters: after
+# five runs of the prepared statement PostgreSQL switched to a generic plan that cannot see
+# which leg is off or how rare the words are, and a search served over MCP took 176 ms at
+# 10k notes where the statement planned for its parameters takes 20 (planning costs ~2).
 _INDEX_SETTINGS = """
 SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.ef_search', '200', true),
-       set_config('max_parallel_workers_per_gather', '0', true)
+       set_config('max_parallel_workers_per_gather', '0', true),
+       set_config('plan_cache_mode', 'force_custom_plan', true)
 """
 
 _SEARCH = """
