@@ -126,7 +126,8 @@ async def load_notes(services: Any, name: str, notes: tuple[Note, ...]) -> dict[
         cursor = None
         while True:
             page = await services.notes.list(owner_id, limit=100, cursor=cursor)
-            for stored in page.notes:
+            for listed in page.notes:  # a list shows previews: read each note whole
+                stored = await services.notes.get(owner_id, str(listed.id))
                 ids[stored.id] = key_of[(normalise(stored.title), normalise(stored.content))]
             cursor = page.next_cursor
             if cursor is None:

@@ -137,9 +137,9 @@ async def test_a_running_server_prunes_abandoned_registrations(
 ) -> None:
     import asyncpg
 
-    from vault_mcp.runtime import handle as handle_module
+    from vault_mcp.runtime import housekeeping
 
-    monkeypatch.setattr(handle_module, "PRUNE_FIRST", 0.05)
+    monkeypatch.setattr(housekeeping, "PRUNE_FIRST", 0.05)
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(

@@ -4,6 +4,9 @@
 class VaultError(Exception):
     """Something went wrong in the vault."""
 
+    # Seconds after which trying again may work (an outage, a throttle); None: it will not.
+    retry_after: int | None = None
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or "").strip())
 

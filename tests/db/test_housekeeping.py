@@ -37,9 +37,20 @@ async def test_expired_tokens_and_abandoned_registrations_are_pruned(
     await db.execute(_CLIENT, "abandoned", 3 * DAY)  # registered, never signed in
     await db.execute(_CLIENT, "in-use", 40 * DAY)
     await db.execute(_CLIENT, "just-registered", MINUTE)  # its sign-in may be under way
+    await db.execute(_CLIENT, "signing-in", 2 * DAY)  # an unexpired code: mid-exchange
+    await db.execute(
+        "INSERT INTO oauth_codes (code_hash, client_id, user_id, code_challenge, resource,"
+        " scopes, expires_at) VALUES ($1, 'signing-in', $2, 'c', 'r', '{}', now() + $3::interval)",
+        os.urandom(32),
+        user,
+        MINUTE,
+    )
     await db.execute(_REFRESH, user, os.urandom(32), 20 * DAY, "in-use")
     await db.execute(_REFRESH, user, os.urandom(32), -2 * DAY, None)  # expired two days ago
     await db.execute(_REFRESH, user, os.urandom(32), -HOUR, None)  # kept a day for replays
+    revoked = os.urandom(32)  # a revoked family's row: kept while its access tokens may live
+    await db.execute(_REFRESH, user, revoked, 10 * DAY, None)
+    await db.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1", revoked)
     await db.execute(_PERSONAL, user, "expired", os.urandom(32), -3 * DAY, None)
     await db.execute(_PERSONAL, user, "revoked", os.urandom(32), 30 * DAY, -3 * DAY)
     await db.execute(_PERSONAL, user, "live", os.urandom(32), 30 * DAY, None)
@@ -49,7 +60,17 @@ async def test_expired_tokens_and_abandoned_registrations_are_pruned(
     assert await _ids(services, "SELECT client_id FROM oauth_clients") == {
         "in-use",
         "just-registered",
+        "signing-in",
     }
-    assert len(await _ids(services, "SELECT id FROM refresh_tokens")) == 2
+    assert len(await _ids(services, "SELECT id FROM refresh_tokens")) == 3
     assert await _ids(services, "SELECT name FROM personal_access_tokens") == {"live"}
     assert (await prune(db)).total == 0  # idempotent: every process on the database runs it
+
+
+async def test_refresh_rows_outlive_long_access_tokens(services: OpenedServices) -> None:
+    """With JWT_ACCESS_EXPIRY of a week, a revoked family's rows must stay a week past their
+    expiry, or its still-valid access tokens would be honoured again."""
+    user = await services.users.ensure("owner")
+    await services.pool.execute(_REFRESH, user, os.urandom(32), -3 * DAY, None)
+    assert (await prune(services.pool, access_ttl=7 * DAY)).refresh_tokens == 0
+    assert (await prune(services.pool, access_ttl=HOUR)).refresh_tokens == 1

@@ -81,3 +81,20 @@ async def test_a_lost_connection_is_storage_unavailable(services: OpenedServices
             await conn.fetchval("SELECT 1")
     finally:
         await services.pool.release(conn)
+
+
+async def test_a_request_waits_a_bounded_time_for_a_connection(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every connection held (a frozen database holds them all): the next request is refused
+    with StorageUnavailable after ACQUIRE_TIMEOUT instead of queueing for ever."""
+    import asyncio
+
+    from vault_mcp.db import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "ACQUIRE_TIMEOUT", 0.2)
+    async with pool_module.open_pool(database_url, max_size=1) as pool:
+        async with pool.acquire():
+            with pytest.raises(StorageUnavailable), pool_module.storage_errors():
+                await asyncio.wait_for(pool.fetchval("SELECT 1"), 5)
+        assert await pool.fetchval("SELECT 1") == 1

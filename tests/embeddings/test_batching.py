@@ -87,20 +87,35 @@ async def test_text_the_model_cannot_take_fails_only_the_request_that_sent_it() 
 
 
 async def test_a_large_request_does_not_hold_up_a_small_one() -> None:
-    """A long note's 250 passages go a batch at a time; a search arriving meanwhile is in
-    the next batch, not behind all of them."""
-    encoder = RecordingEncoder()
+    """A long note's passages go a batch at a time; a search that arrives while the note's
+    first batch is being encoded is in the very next batch, not behind the note's rest."""
+    started, release = threading.Event(), threading.Event()
+    batches: list[list[str]] = []
+
+    def encoder(texts: list[str]) -> np.ndarray:
+        batches.append(texts)
+        started.set()
+        assert release.wait(timeout=10)
+        return np.array([[float(len(t))] for t in texts], dtype=np.float32)
+
     batcher = MicroBatcher(encoder, max_batch=8)
     large = asyncio.create_task(batcher.embed([f"passage {i}" for i in range(40)]))
-    await asyncio.sleep(0)  # the large request is queued and its first batch started
-    small = await batcher.embed(["query"])
-    assert len(small) == 1
+    assert await asyncio.to_thread(started.wait, 10)  # the note's first batch is encoding
+    small = asyncio.create_task(batcher.embed(["query"]))
+    await asyncio.sleep(0)  # the query is queued
+    release.set()
+    assert len(await small) == 1
     assert not large.done()  # the query came back while the note was still being embedded
     vectors = await large
     assert [float(v[0]) for v in vectors] == [float(len(f"passage {i}")) for i in range(40)]
-    assert all(len(b) <= 8 for b in encoder.batches)
-    position = next(i for i, b in enumerate(encoder.batches) if "query" in b)
-    assert position <= 2  # within a batch or two, not after the five of the note
+    assert all(len(b) <= 8 for b in batches)
+    assert "query" in batches[1]  # right after the batch it arrived during
+
+
+async def test_an_encoder_that_drops_rows_fails_its_batch_instead_of_hanging() -> None:
+    batcher = MicroBatcher(lambda texts: np.zeros((len(texts) - 1, 1), dtype=np.float32))
+    with pytest.raises(RuntimeError, match="returned 1 rows for 2"):
+        await asyncio.wait_for(batcher.embed(["a", "b"]), 5)
 
 
 async def test_a_model_that_fails_to_load_is_loaded_again_later() -> None:

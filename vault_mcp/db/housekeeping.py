@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from vault_mcp.db.pool import Pool, storage_errors
 
-# Refresh tokens a day past their expiry: no one can redeem them, and replay detection no
-# longer needs them (a rotated token that has expired is refused as unknown either way; an
-# access token outlives its family's last refresh token by at most its one hour).
-_PRUNE_REFRESH = "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'"
+# Refresh tokens `$1` past their expiry: no one can redeem them, and replay detection no
+# longer needs them (a rotated token that has expired is refused as unknown either way).
+# `$1` is at least the access tokens' lifetime: an access token is honoured while no revoked
+# row of its family exists, so a revoked family's rows must outlive its access tokens.
+_PRUNE_REFRESH = "DELETE FROM refresh_tokens WHERE expires_at < now() - $1::interval"
 # Dynamically registered clients that hold no refresh token a day after registering: a
 # registration that never finished sign-in (anyone may POST /oauth/register), or a connector
 # unused for longer than a refresh token lives, which registers again on its next sign-in.
@@ -29,6 +31,8 @@ WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 
 
 @dataclass(frozen=True)
 class Pruned:
+    """How many rows of each kind one round deleted."""
+
     refresh_tokens: int
     clients: int
     personal_tokens: int
@@ -42,10 +46,11 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])  # "DELETE 12"
 
 
-async def prune(pool: Pool) -> Pruned:
+async def prune(pool: Pool, access_ttl: timedelta = timedelta(hours=1)) -> Pruned:
+    kept = max(timedelta(days=1), access_ttl)
     with storage_errors():
         async with pool.acquire() as conn, conn.transaction():
-            refresh = _count(await conn.execute(_PRUNE_REFRESH))
+            refresh = _count(await conn.execute(_PRUNE_REFRESH, kept))
             clients = _count(await conn.execute(_PRUNE_CLIENTS))
             personal = _count(await conn.execute(_PRUNE_PERSONAL))
     return Pruned(refresh, clients, personal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -75,7 +76,7 @@ def storage_errors() -> Iterator[None]:
 
 def _unavailable(exc: BaseException) -> StorageUnavailable:
     # The driver's words name hosts, ports and users: the log's business, not a client's.
-    log.warning("the database is unavailable: %s", exc or type(exc).__name__)
+    log.warning("the database is unavailable: %s", str(exc) or type(exc).__name__)
     return StorageUnavailable()
 
 
@@ -99,7 +100,9 @@ _MISCONFIGURED = (
 def _unreachable(dsn: str, exc: BaseException) -> Exception:
     """The error a failed connection is told as: the details (host, port, user, the server's
     words) go to the operator's log only; clients learn that the database is unavailable."""
-    log.warning("cannot connect to PostgreSQL at %s: %s", redact(dsn), exc or type(exc).__name__)
+    log.warning(
+        "cannot connect to PostgreSQL at %s: %s", redact(dsn), str(exc) or type(exc).__name__
+    )
     if isinstance(exc, _MISCONFIGURED):
         return Misconfigured(
             "the database refuses the vault's DATABASE_URL (user, password or database name); "
@@ -124,14 +127,15 @@ async def connect(dsn: str) -> asyncpg.Connection[Any]:
 COMMAND_TIMEOUT = 30.0
 ACQUIRE_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 10.0
 
 
 class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no stubs for it
     """An asyncpg pool whose acquire() (and so fetch(), execute()…) waits ACQUIRE_TIMEOUT at
     most unless told otherwise: asyncpg's own default is to wait for ever."""
 
-    def acquire(self, *, timeout: float | None = ACQUIRE_TIMEOUT) -> Any:
-        return super().acquire(timeout=timeout)
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=ACQUIRE_TIMEOUT if timeout is None else timeout)
 
 
 @asynccontextmanager
@@ -159,4 +163,7 @@ async def open_pool(dsn: str, *, max_size: int = 10) -> AsyncIterator[Pool]:
     try:
         yield pool
     finally:
-        await pool.close()
+        try:  # a frozen database must not hold the process's exit for ever
+            await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            pool.terminate()

@@ -94,7 +94,7 @@ class PgUserRepository:
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
                 if not await conn.fetchval(_LOCK, user_id):
-                    return False
+                    raise NotFound("that account no longer exists")
                 if notes is not None and await conn.fetchval(_COUNT_NOTES, user_id) != notes:
                     return False
                 await conn.execute(_DELETE, user_id)

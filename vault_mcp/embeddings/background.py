@@ -48,6 +48,7 @@ class BackgroundEmbedder:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()  # no more load attempts
+        self._failures = 0
 
     @property
     def dimension(self) -> int:
@@ -55,9 +56,11 @@ class BackgroundEmbedder:
 
     @property
     def state(self) -> str:
+        """'loading', 'ready' or 'failed' (also while a retry loads: /health must not flap
+        between healthy and not with every attempt of a model that keeps failing)."""
         loaded = self._loaded
         if not loaded.done():
-            return "loading"
+            return "failed" if self._failures else "loading"
         return "failed" if loaded.exception() is not None else "ready"
 
     def start_loading(self) -> None:
@@ -83,6 +86,7 @@ class BackgroundEmbedder:
                     exc,
                     delay,
                 )
+                self._failures += 1
                 self._loaded.set_exception(
                     EmbedderUnavailable(
                         "the embedding model could not be loaded (the server's log says why); "
@@ -90,6 +94,7 @@ class BackgroundEmbedder:
                     )
                 )
             else:
+                self._failures = 0
                 self._loaded.set_result(encode)
                 return
             if self._closed.wait(delay):

@@ -66,8 +66,10 @@ class MicroBatcher:
             self._worker = asyncio.create_task(self._drain())
         return await future
 
-    def _next_batch(self) -> list[_Slice]:
-        """Up to max_batch texts, from the requests at the head of the queue in turn."""
+    def _next_batch(self) -> tuple[list[_Slice], _Request | None]:
+        """Up to max_batch texts from the requests at the head of the queue in turn, and the
+        request whose rest did not fit (queued again once this batch is delivered, so that
+        requests arriving meanwhile go before it)."""
         batch: list[_Slice] = []
         room = self._max_batch
         while self._queue and room:
@@ -79,20 +81,23 @@ class MicroBatcher:
             batch.append(_Slice(request, taken))
             room -= len(taken)
             if request.remaining > len(taken):
-                self._queue.append(request)  # the rest waits its turn behind the others
-                break
-        return batch
+                return batch, request
+        return batch, None
 
     async def _drain(self) -> None:
         while self._queue:
-            batch = self._next_batch()
+            batch, rest = self._next_batch()
             if batch:
                 await self._run(batch)
+            if rest is not None and not rest.future.done():
+                self._queue.append(rest)
 
     async def _run(self, batch: list[_Slice]) -> None:
         texts = [t for s in batch for t in s.texts]
         try:
             vectors = await anyio.to_thread.run_sync(self._encode, texts)
+            if len(vectors) != len(texts):  # a broken encoder must fail, never leave a waiter
+                raise RuntimeError(f"the encoder returned {len(vectors)} rows for {len(texts)}")
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0].request, exc)

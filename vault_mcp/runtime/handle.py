@@ -8,7 +8,14 @@ from contextlib import suppress
 
 import anyio.to_thread
 
-from vault_mcp.errors import Misconfigured, SchemaError, StorageUnavailable, VaultError
+from vault_mcp.errors import (
+    InvalidInput,
+    Misconfigured,
+    SchemaError,
+    StorageUnavailable,
+    VaultError,
+)
+from vault_mcp.runtime.housekeeping import pruning
 from vault_mcp.runtime.wiring import Services, import_adapters, open_services
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
@@ -21,15 +28,14 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = 1.0
 MAX_RETRY = 30.0
 # How long a request waits for the first attempt (an embedded server's first start runs
-# initdb; a connection attempt gives up after 30 s by itself): never an unbounded hang.
+# initdb); and how long one attempt may take before it counts as failed (a database that
+# accepts connections and then freezes), unless it applies migrations, which may build
+# indexes for minutes.
 START_WAIT = 60.0
-# How often a server prunes expired tokens and abandoned OAuth registrations (every process
-# on a database does; the deletes are idempotent). The first run waits a minute so that a
-# start-up is never slowed by it.
-PRUNE_EVERY = 3600.0
-PRUNE_FIRST = 60.0
+ATTEMPT_TIMEOUT = 120.0
 # Errors that a retry cannot cure: the process's configuration or the schema must change.
-_FINAL = (SchemaError, Misconfigured)
+# (InvalidInput: e.g. a VAULT_USER that is no valid account name.)
+_FINAL = (SchemaError, Misconfigured, InvalidInput)
 
 
 class ServicesHandle:
@@ -96,21 +102,23 @@ class ServicesHandle:
             return
         delay = FIRST_RETRY
         while not self._stop.is_set():
+            bound = None if self._settings.should_migrate_on_start else ATTEMPT_TIMEOUT
             try:
-                async with open_services(
-                    self._settings,
-                    self._embedder,
-                    act_as_default_user=self._act_as_default_user,
-                    jwt_secret=self._jwt_secret,
-                ) as services:
+                async with (
+                    asyncio.timeout(bound) as deadline,
+                    open_services(
+                        self._settings,
+                        self._embedder,
+                        act_as_default_user=self._act_as_default_user,
+                        jwt_secret=self._jwt_secret,
+                    ) as services,
+                ):
+                    deadline.reschedule(None)  # open: serving may last for ever
                     self._services, self._error = services, None
                     self._settled.set()
                     self._opened.set()
-                    housekeeping = asyncio.create_task(self._prune(services), name="vault-prune")
-                    try:
+                    async with pruning(services):
                         await self._stop.wait()
-                    finally:
-                        housekeeping.cancel()
                 return
             except Exception as exc:
                 if self._services is not None:
@@ -129,19 +137,6 @@ class ServicesHandle:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
             delay = min(delay * 2, MAX_RETRY)
-
-    async def _prune(self, services: Services) -> None:
-        delay = PRUNE_FIRST
-        while True:
-            await asyncio.sleep(delay)
-            delay = PRUNE_EVERY
-            try:
-                pruned = await services.prune()
-            except VaultError as exc:  # the database is down: the next round tries again
-                log.warning("pruning expired tokens failed: %s", exc.message)
-                continue
-            if pruned:
-                log.info("pruned %d expired token(s) and abandoned client registration(s)", pruned)
 
     def _give_up(self, exc: Exception) -> None:
         self._error, self._final = _for_clients(exc), True
@@ -183,13 +178,22 @@ class ServicesHandle:
     async def __aexit__(self, *exc_info: object) -> None:
         self._stop.set()
         if self._task is not None:
-            await self._task
+            if self._services is None:
+                self._task.cancel()  # an attempt under way (or a wait for the next) ends now
+            with suppress(asyncio.CancelledError):
+                await self._task
 
 
 def _for_clients(exc: Exception) -> VaultError:
-    """`exc` as a VaultError; anything else (a bug, an embedded server that failed) is logged
-    in full here and told to clients without details (paths, hosts)."""
-    if isinstance(exc, VaultError):
+    """`exc` as clients may read it: our own final errors as they are (their messages are
+    written to be shown); any other failure logged here and told without details (a data
+    dir, a host, the driver's words)."""
+    if isinstance(exc, _FINAL):
         return exc
-    log.error("opening the vault's database failed", exc_info=exc)
-    return StorageUnavailable("the vault's database could not be started")
+    if isinstance(exc, TimeoutError):
+        log.warning("opening the vault's database took over %.0f s", ATTEMPT_TIMEOUT)
+    elif isinstance(exc, VaultError):
+        log.warning("opening the vault's database failed: %s", exc.message)
+    else:
+        log.error("opening the vault's database failed", exc_info=exc)
+    return StorageUnavailable()

@@ -144,14 +144,20 @@ async def open_services(
         notes = NoteService(PgNoteRepository(pool), embedder, limits)
         auth, oauth = build_auth(pool, settings, jwt_secret)
         yield Services(
-            notes, auth, oauth, owner, settings.base_url(), database_probe(pool), pruner(pool)
+            notes,
+            auth,
+            oauth,
+            owner,
+            settings.base_url(),
+            database_probe(pool),
+            pruner(pool, settings.access_ttl),
         )
 
 
-def pruner(pool: Pool) -> Callable[[], Awaitable[int]]:
+def pruner(pool: Pool, access_ttl: timedelta) -> Callable[[], Awaitable[int]]:
     from vault_mcp.db.housekeeping import prune
 
     async def prune_now() -> int:
-        return (await prune(pool)).total
+        return (await prune(pool, access_ttl)).total
 
     return prune_now

@@ -84,11 +84,13 @@ def status_of(exc: VaultError) -> tuple[int, str]:
 def vault_error_response(exc: VaultError) -> JSONResponse:
     status, code = status_of(exc)
     response = error_response(status, code, exc.message)
-    # Throttled, or an outage the server is recovering from: when to come back.
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
+    response.headers.update(retry_headers(exc))
     return response
+
+
+def retry_headers(exc: VaultError) -> dict[str, str]:
+    """Throttled, or an outage the server is recovering from: when to come back."""
+    return {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from vault_mcp.errors import StorageUnavailable
+from vault_mcp.errors import EmbedderUnavailable, StorageUnavailable
 from vault_mcp.web.context import handle_of
 
 
@@ -15,8 +15,9 @@ async def live(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _unhealthy(body: dict[str, Any], retry_after: int) -> JSONResponse:
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(retry_after)})
+def _unhealthy(body: dict[str, Any], retry_after: int | None) -> JSONResponse:
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    return JSONResponse(body, status_code=503, headers=headers)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -24,20 +25,23 @@ async def health(request: Request) -> JSONResponse:
     wait for it); 503 whenever they cannot, with why, so an orchestrator's check sees it."""
     handle = handle_of(request)
     embedder = handle.embedder_state
-    retry = StorageUnavailable.retry_after
     if handle.state != "ready":
-        # starting, retrying (the last attempt's error said) or failed (for good).
-        body: dict[str, Any] = {"status": handle.state, "database": "unavailable"}
-        if handle.state == "starting":
-            body["database"] = "starting"
-        body["embedder"] = embedder
+        # starting, retrying (the last attempt's error said) or failed (for good: a schema
+        # or configuration a person must fix, so no Retry-After).
+        body: dict[str, Any] = {
+            "status": handle.state,
+            "database": "starting" if handle.state == "starting" else "unavailable",
+            "embedder": embedder,
+        }
         if handle.last_error:
             body["error"] = handle.last_error
-        return _unhealthy(body, retry)
+        final = handle.state == "failed"
+        return _unhealthy(body, None if final else StorageUnavailable.retry_after)
     services = await handle.get()
     if not await services.database_ok():
         return _unhealthy(
-            {"status": "unavailable", "database": "unreachable", "embedder": embedder}, retry
+            {"status": "unavailable", "database": "unreachable", "embedder": embedder},
+            StorageUnavailable.retry_after,
         )
     if embedder == "failed":
         return _unhealthy(
@@ -47,7 +51,7 @@ async def health(request: Request) -> JSONResponse:
                 "embedder": "failed",
                 "error": "the embedding model could not be loaded; retrying (see the server log)",
             },
-            30,
+            EmbedderUnavailable.retry_after,
         )
     status = "loading" if embedder == "loading" else "ok"
     return JSONResponse({"status": status, "database": "ok", "embedder": embedder})

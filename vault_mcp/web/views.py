@@ -26,7 +26,7 @@ from vault_mcp.runtime import Services
 from vault_mcp.web import session
 from vault_mcp.web.authn import SessionUser
 from vault_mcp.web.context import read_body, services_of
-from vault_mcp.web.errors import status_of
+from vault_mcp.web.errors import retry_headers, status_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PAGE_SIZE = 20
@@ -212,9 +212,7 @@ async def note_page(request: Request) -> Response:
 async def page_error(request: Request, exc: VaultError) -> Response:
     status, _ = status_of(exc)
     response = render(request, "error.html", status, message=exc.message)
-    retry_after = getattr(exc, "retry_after", None)  # an outage, or throttled: when to return
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
+    response.headers.update(retry_headers(exc))
     return response
 
 

@@ -1,0 +1,329 @@
+"""The chaos tier: a real `vault-mcp serve` on an external PostgreSQL that the test stops, kills,
+freezes (SIGSTOP) and starts again under writes; and the server itself killed with SIGKILL.
+
+After each fault: every write the server acknowledged is stored, with passages whose vectors
+are the embedding of its text (nothing half-written); the server recovered without a restart;
+and what clients saw while it lasted was an answer (503 with Retry-After), never a 500, a 401
+or a hang. Loopback only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import psutil
+import pytest
+from pgvector.asyncpg import register_vector
+
+from tests.e2e.conftest import add_user, login, running_serve, server_env
+from vault_mcp.db.embedded import get_server
+from vault_mcp.db.migrate import migrate
+from vault_mcp.embeddings.hashing import HashingEmbedder
+from vault_mcp.passages import embedded_text, split_passages
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "chaos passphrase 1"
+MAX_WRITES = 2_000  # per writer: a bound, never reached unless something hangs
+FAULT_SECONDS = 60  # the longest any phase may take
+
+
+class ExternalPostgres:
+    """A PostgreSQL 16 of the test's own, in its own data dir: stopped, killed and frozen at
+    will, as an external database would be (the session's cluster is never touched)."""
+
+    def __init__(self) -> None:
+        self._parent = Path(tempfile.mkdtemp(prefix="vault-chaos-pg-"))
+        self.server = get_server(self._parent / "pgdata", cleanup_mode="delete")
+
+    def url(self, database: str = "postgres") -> str:
+        return str(self.server.get_uri(database=database))
+
+    def processes(self) -> list[psutil.Process]:
+        pid = self.server.get_pid()
+        assert pid is not None, "the chaos database is not running"
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children(recursive=True)]
+
+    def stop_immediately(self) -> None:
+        """`pg_ctl stop -m immediate`: every backend dies, no checkpoint, crash recovery next."""
+        [postmaster, *_] = self.processes()
+        postmaster.send_signal(signal.SIGQUIT)
+        postmaster.wait(timeout=30)
+
+    def freeze(self) -> None:
+        for process in self.processes():
+            process.suspend()
+
+    def thaw(self) -> None:
+        for process in self.processes():
+            process.resume()
+
+    def start(self) -> None:
+        with self.server._lock:  # the package's own start path, as on a first start
+            self.server.ensure_postgres_running()
+
+    def cleanup(self) -> None:
+        self.server.cleanup()
+        shutil.rmtree(self._parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def external_postgres() -> Iterator[ExternalPostgres]:
+    pg = ExternalPostgres()
+    try:
+        yield pg
+    finally:
+        with contextlib.suppress(AssertionError, psutil.Error):  # it may be running already
+            pg.thaw()
+        pg.cleanup()
+
+
+@pytest.fixture
+async def chaos_url(external_postgres: ExternalPostgres) -> AsyncIterator[str]:
+    name = f"chaos_{os.urandom(6).hex()}"
+    admin = await asyncpg.connect(external_postgres.url())
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    conn = await asyncpg.connect(external_postgres.url(name))
+    await migrate(conn)
+    await conn.close()
+    yield external_postgres.url(name)
+
+
+@dataclass
+class Writer:
+    """Creates notes over REST until told to stop, recording every answer."""
+
+    base: str
+    token: str
+    acknowledged: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> text
+    statuses: list[int] = field(default_factory=list)
+    missing_retry_after: int = 0
+    transport_errors: int = 0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with httpx.AsyncClient(timeout=45) as http:
+            for i in range(MAX_WRITES):
+                if self.stop.is_set():
+                    return
+                title, content = f"chaos {i}", f"note {i} written under faults\n\n# part\n\n{i}"
+                try:
+                    answer = await http.post(
+                        f"{self.base}/api/v1/notes",
+                        headers=headers,
+                        json={"title": title, "content": content},
+                    )
+                except httpx.TransportError:
+                    self.transport_errors += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                self.statuses.append(answer.status_code)
+                if answer.status_code == 201:
+                    self.acknowledged[answer.json()["id"]] = (title, content)
+                elif answer.status_code == 503:
+                    self.missing_retry_after += "retry-after" not in answer.headers
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(0.01)
+
+    def report(self, fault: str, **timings: float) -> None:
+        """One line for the chaos summary (pytest -rP shows it): what clients saw."""
+        refused = self.statuses.count(503)
+        extra = "".join(f", {k.replace('_', ' ')} {v:.1f} s" for k, v in timings.items())
+        print(
+            f"{fault}: {len(self.acknowledged)} writes acknowledged, {refused} refused with 503"
+            f" + Retry-After, {len(self.statuses) - refused - len(self.acknowledged)} other"
+            f" answers, {self.transport_errors} connection errors{extra}"
+        )
+
+    async def until(self, what: str, condition: Any) -> None:
+        deadline = time.monotonic() + FAULT_SECONDS
+        while not condition():
+            assert time.monotonic() < deadline, f"not {what} within {FAULT_SECONDS} s"
+            await asyncio.sleep(0.05)
+
+
+async def assert_every_acknowledged_write_is_whole(url: str, writer: Writer) -> None:
+    """Each acknowledged note is stored as sent, with exactly its passages, each vector the
+    embedding of that passage's text."""
+    embedder = HashingEmbedder(384)
+    conn = await asyncpg.connect(url)
+    await register_vector(conn)
+    try:
+        notes = {
+            str(r["id"]): (r["title"], r["content"])
+            for r in await conn.fetch("SELECT id, title, content FROM notes")
+        }
+        assert set(writer.acknowledged) <= set(notes), "an acknowledged write was lost"
+        for note_id, (title, content) in writer.acknowledged.items():
+            assert notes[note_id] == (title, content)
+        for note_id, (title, content) in notes.items():  # acknowledged or not: never half
+            stored = await conn.fetch(
+                "SELECT heading, body, embedding FROM note_passages WHERE note_id = $1::uuid"
+                " ORDER BY ordinal",
+                note_id,
+            )
+            expected = split_passages(content)
+            assert [(r["heading"], r["body"]) for r in stored] == [
+                (p.heading, p.body) for p in expected
+            ]
+            for row, passage in zip(stored, expected, strict=True):
+                fresh = embedder.embed_sync(embedded_text(title, passage))
+                assert np.allclose(row["embedding"].to_numpy(), fresh, atol=1e-6)
+    finally:
+        await conn.close()
+
+
+async def _serving(tmp_path: Path, url: str) -> tuple[dict[str, str], str]:
+    env = server_env(tmp_path, url)
+    await add_user(env, "chaos", PASSWORD)
+    return env, PASSWORD
+
+
+async def _health(base: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return await http.get(f"{base}/health")
+
+
+async def _mcp_status(base: str, token: str) -> httpx.Response:
+    """A valid token's MCP request (the 2026-07-28 stateless kind needs no session)."""
+    async with httpx.AsyncClient(timeout=45) as http:
+        return await http.post(
+            f"{base}/mcp",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json, text/event-stream",
+                "Content-Type": "application/json",
+            },
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+        )
+
+
+async def test_an_immediate_stop_of_the_database_under_writes(
+    tmp_path: Path, chaos_url: str, external_postgres: ExternalPostgres
+) -> None:
+    env, password = await _serving(tmp_path, chaos_url)
+    async with running_serve(env) as base:
+        token = (await login(base, "chaos", password))["access_token"]
+        writer = Writer(base, token)
+        writing = asyncio.create_task(writer.run())
+        await writer.until("20 writes before the fault", lambda: len(writer.acknowledged) >= 20)
+
+        external_postgres.stop_immediately()
+        await writer.until("refused during the outage", lambda: writer.statuses[-3:] == [503] * 3)
+        health = await _health(base)
+        assert health.status_code == 503 and "retry-after" in health.headers
+        mcp = await _mcp_status(base, token)
+        # Not 401 (a connector would ask the person to sign in again), not 500.
+        assert mcp.status_code == 503, mcp.text
+        assert "retry-after" in mcp.headers
+
+        acknowledged_before = len(writer.acknowledged)
+        external_postgres.start()
+        restarted = time.monotonic()
+        await writer.until(
+            "a write after the database came back",
+            lambda: len(writer.acknowledged) > acknowledged_before,
+        )
+        recovered = time.monotonic() - restarted
+        await writer.until(
+            "20 writes after the database came back",
+            lambda: len(writer.acknowledged) >= acknowledged_before + 20,
+        )
+        writer.stop.set()
+        await writing
+        assert (await _health(base)).status_code == 200  # the same process: no restart
+
+    writer.report("immediate stop", first_write_after_restart=recovered)
+    assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
+    assert writer.missing_retry_after == 0 and writer.transport_errors == 0
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
+
+
+async def test_a_frozen_database_gets_bounded_answers_and_then_recovers(
+    tmp_path: Path, chaos_url: str, external_postgres: ExternalPostgres
+) -> None:
+    env, password = await _serving(tmp_path, chaos_url)
+    async with running_serve(env) as base:
+        token = (await login(base, "chaos", password))["access_token"]
+        writer = Writer(base, token)
+        writing = asyncio.create_task(writer.run())
+        await writer.until("10 writes before the freeze", lambda: len(writer.acknowledged) >= 10)
+
+        external_postgres.freeze()
+        try:
+            started = time.monotonic()
+            health = await _health(base)
+            health_seconds = time.monotonic() - started
+            assert health.status_code == 503
+            assert health_seconds < 5  # the probe's own 2 s, not the freeze's
+            await writer.until("a refused write", lambda: 503 in writer.statuses)
+            mcp_started = time.monotonic()
+            mcp = await _mcp_status(base, token)
+            mcp_seconds = time.monotonic() - mcp_started
+            assert mcp.status_code == 503 and mcp_seconds < 40
+        finally:
+            external_postgres.thaw()
+
+        acknowledged_before = len(writer.acknowledged)
+        await writer.until(
+            "10 writes after the thaw",
+            lambda: len(writer.acknowledged) >= acknowledged_before + 10,
+        )
+        writer.stop.set()
+        await writing
+        assert (await _health(base)).status_code == 200
+
+    writer.report("freeze", health_answer=health_seconds, mcp_answer=mcp_seconds)
+    assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
+    assert writer.missing_retry_after == 0 and writer.transport_errors == 0
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
+
+
+async def test_kill_9_of_the_server_during_writes_loses_no_acknowledged_write(
+    tmp_path: Path, chaos_url: str
+) -> None:
+    env, password = await _serving(tmp_path, chaos_url)
+    writer: Writer
+    async with running_serve(env) as base:
+        token = (await login(base, "chaos", password))["access_token"]
+        writer = Writer(base, token)
+        writing = asyncio.create_task(writer.run())
+        await writer.until("30 writes", lambda: len(writer.acknowledged) >= 30)
+        [server] = [
+            p
+            for p in psutil.Process().children(recursive=True)
+            if "serve" in p.cmdline() and p.name() != "postgres"
+        ]
+        server.kill()  # SIGKILL, mid-write
+        await writer.until("the writer saw the server go", lambda: writer.transport_errors > 0)
+        writer.stop.set()
+        await writing
+    assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
+
+    async with running_serve(env) as base:  # a new process on the same database
+        token = (await login(base, "chaos", password))["access_token"]
+        after = Writer(base, token)
+        writing = asyncio.create_task(after.run())
+        await after.until("5 writes after the restart", lambda: len(after.acknowledged) >= 5)
+        after.stop.set()
+        await writing
+    writer.report("kill -9 of the server")
+    after.report("after its restart")
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
+    await assert_every_acknowledged_write_is_whole(chaos_url, after)
