@@ -214,15 +214,24 @@ async def _mcp_status(base: str, token: str) -> httpx.Response:
         )
 
 
+async def start_writing(
+    base: str, password: str, at_least: int
+) -> tuple[Writer, asyncio.Task[None]]:
+    """A signed-in writer under way, once `at_least` of its writes were acknowledged."""
+    token = (await login(base, "chaos", password))["access_token"]
+    writer = Writer(base, token)
+    task = asyncio.create_task(writer.run())
+    await writer.until(f"{at_least} writes", lambda: len(writer.acknowledged) >= at_least)
+    return writer, task
+
+
 async def test_an_immediate_stop_of_the_database_under_writes(
     tmp_path: Path, chaos_url: str, external_postgres: ExternalPostgres
 ) -> None:
     env, password = await _serving(tmp_path, chaos_url)
     async with running_serve(env) as base:
-        token = (await login(base, "chaos", password))["access_token"]
-        writer = Writer(base, token)
-        writing = asyncio.create_task(writer.run())
-        await writer.until("20 writes before the fault", lambda: len(writer.acknowledged) >= 20)
+        writer, writing = await start_writing(base, password, 20)
+        token = writer.token
 
         external_postgres.stop_immediately()
         await writer.until("refused during the outage", lambda: writer.statuses[-3:] == [503] * 3)
@@ -260,10 +269,8 @@ async def test_a_frozen_database_gets_bounded_answers_and_then_recovers(
 ) -> None:
     env, password = await _serving(tmp_path, chaos_url)
     async with running_serve(env) as base:
-        token = (await login(base, "chaos", password))["access_token"]
-        writer = Writer(base, token)
-        writing = asyncio.create_task(writer.run())
-        await writer.until("10 writes before the freeze", lambda: len(writer.acknowledged) >= 10)
+        writer, writing = await start_writing(base, password, 10)
+        token = writer.token
 
         external_postgres.freeze()
         try:
@@ -299,12 +306,8 @@ async def test_kill_9_of_the_server_during_writes_loses_no_acknowledged_write(
     tmp_path: Path, chaos_url: str
 ) -> None:
     env, password = await _serving(tmp_path, chaos_url)
-    writer: Writer
     async with running_serve(env) as base:
-        token = (await login(base, "chaos", password))["access_token"]
-        writer = Writer(base, token)
-        writing = asyncio.create_task(writer.run())
-        await writer.until("30 writes", lambda: len(writer.acknowledged) >= 30)
+        writer, writing = await start_writing(base, password, 30)
         [server] = [
             p
             for p in psutil.Process().children(recursive=True)
@@ -317,10 +320,7 @@ async def test_kill_9_of_the_server_during_writes_loses_no_acknowledged_write(
     assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
 
     async with running_serve(env) as base:  # a new process on the same database
-        token = (await login(base, "chaos", password))["access_token"]
-        after = Writer(base, token)
-        writing = asyncio.create_task(after.run())
-        await after.until("5 writes after the restart", lambda: len(after.acknowledged) >= 5)
+        after, writing = await start_writing(base, password, 5)
         after.stop.set()
         await writing
     writer.report("kill -9 of the server")
