@@ -131,7 +131,7 @@ def _preview(row: Mapping[str, Any]) -> NotePreview:
     )
 
 
-def encode_cursor(note: Note | NotePreview) -> str:
+def encode_cursor(note: NotePreview) -> str:
     raw = f"{note.created_at.isoformat()}|{note.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -130,6 +130,16 @@ def export_onnx(folder: Path, target: Path) -> None:
     log.info("exported the embedding model to %s in %.1f s", target, time.perf_counter() - started)
 
 
+def _export(folder: Path, target: Path) -> None:
+    """export_onnx, its failures told as EmbedderUnavailable."""
+    try:
+        export_onnx(folder, target)
+    except EmbedderUnavailable:
+        raise
+    except Exception as exc:
+        raise EmbedderUnavailable(f"could not export {folder} to ONNX: {exc}") from exc
+
+
 def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
     """The encode function, exporting the model first if this data dir has no copy yet."""
     for key, value in OFFLINE_ENV.items():
@@ -140,12 +150,7 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
     target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{EXPORT_VERSION}.onnx"
     if not target.is_file():
         log.info("exporting the embedding model to ONNX (once for this data dir)…")
-        try:
-            export_onnx(folder, target)
-        except EmbedderUnavailable:
-            raise
-        except Exception as exc:
-            raise EmbedderUnavailable(f"could not export {folder} to ONNX: {exc}") from exc
+        _export(folder, target)
         for stale in cache_dir.glob(f"{folder.name}-*.onnx"):
             if stale != target:  # an older export of the same model: ~90 MB nobody will read
                 stale.unlink(missing_ok=True)
@@ -159,22 +164,21 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
     tokenizer.enable_padding()
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its warnings are noise on stderr
-    try:
-        session = onnxruntime.InferenceSession(
+
+    def open_session() -> Any:
+        return onnxruntime.InferenceSession(
             str(target), options, providers=["CPUExecutionProvider"]
         )
+
+    try:
+        session = open_session()
     except Exception as exc:  # a cached export cut short (a full disk, a copy) or corrupted
         log.warning(
             "the cached ONNX export %s cannot be read (%s); exporting it again", target, exc
         )
         target.unlink(missing_ok=True)
-        try:
-            export_onnx(folder, target)
-        except Exception as again:
-            raise EmbedderUnavailable(f"could not export {folder} to ONNX: {again}") from again
-        session = onnxruntime.InferenceSession(
-            str(target), options, providers=["CPUExecutionProvider"]
-        )
+        _export(folder, target)
+        session = open_session()
 
     def run(texts: list[str]) -> npt.NDArray[np.float32]:
         encodings = tokenizer.encode_batch(within_window(texts, max_tokens))

@@ -165,15 +165,14 @@ class ServicesHandle:
     def _open_services(self) -> Services:
         if self._services is not None:
             return self._services
-        error = self._error or StorageUnavailable()
-        if self._final:
-            raise type(error)(error.message)  # a fresh one: no traceback piles up per call
-        if isinstance(error, StorageUnavailable):
-            raise StorageUnavailable(
-                "the vault's database is unavailable; the server keeps retrying and "
-                "reconnects by itself, so try again in a few seconds"
-            )
-        raise StorageUnavailable(f"{error.message} (the server keeps retrying)")
+        if self._final and self._error is not None:
+            # A fresh one: no traceback piles up per call.
+            raise type(self._error)(self._error.message)
+        # Not final: _for_clients made the last error a plain StorageUnavailable.
+        raise StorageUnavailable(
+            "the vault's database is unavailable; the server keeps retrying and "
+            "reconnects by itself, so try again in a few seconds"
+        )
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._stop.set()

@@ -129,8 +129,7 @@ async def login_page(request: Request) -> Response:
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
         response = render(request, "login.html", status, error=exc.message, next=next_path)
-        if isinstance(exc, TooManyAttempts):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers.update(retry_headers(exc))
         return response
     response = RedirectResponse(next_path, status_code=303)
     max_age = int(request.app.state.settings.refresh_ttl.total_seconds())
