@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,12 +19,15 @@ from tests.conftest import make_settings
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.errors import Misconfigured, SchemaError, StorageUnavailable
 from vault_mcp.runtime import ServicesHandle
+from vault_mcp.runtime.database import PROBE_TIMEOUT
 
 WAIT_SECONDS = 20  # the handle retries after 1, 2, 4… s; a bound, never a sleep
 
 
 class LateDatabase:
-    """127.0.0.1:<port> forwarded to the cluster's Unix socket once `open()` is called."""
+    """127.0.0.1:<port> forwarded to the cluster's Unix socket once `open()` is called;
+    `freeze()` holds every byte (new connections too) until `thaw()`, the way a stopped
+    (SIGSTOP) server looks from the client: accepted, and then silent."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
@@ -34,6 +38,8 @@ class LateDatabase:
             self.port = probe.getsockname()[1]
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
+        self._thawed = asyncio.Event()
+        self._thawed.set()
 
     @property
     def url(self) -> str:
@@ -42,7 +48,14 @@ class LateDatabase:
     async def open(self) -> None:
         self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
 
+    def freeze(self) -> None:
+        self._thawed.clear()
+
+    def thaw(self) -> None:
+        self._thawed.set()
+
     async def close(self) -> None:
+        self.thaw()
         if self._server is not None:
             self._server.close()
         for writer in self._writers:
@@ -51,12 +64,14 @@ class LateDatabase:
     async def _forward(
         self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
     ) -> None:
+        await self._thawed.wait()
         server_r, server_w = await asyncio.open_unix_connection(self.socket)
         self._writers += [client_w, server_w]
 
         async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             try:
                 while data := await r.read(65536):
+                    await self._thawed.wait()
                     w.write(data)
                     await w.drain()
             except ConnectionError:
@@ -112,6 +127,28 @@ async def test_start_up_tasks_wait_for_the_database_however_long_it_takes(
         await late_database.open()
         services = await asyncio.wait_for(opened, WAIT_SECONDS)
         assert await services.database_ok()
+
+
+async def test_a_frozen_database_is_reported_within_the_probe_timeout(
+    late_database: LateDatabase,
+) -> None:
+    """/health's probe answers "unreachable" in PROBE_TIMEOUT, however long the clean-up of
+    its cancelled query takes (asyncpg waits for the CancelRequest, then for the release)."""
+    await late_database.open()
+    async with ServicesHandle(make_settings(late_database.url), HashingEmbedder()) as handle:
+        services = await handle.get()
+        assert await services.database_ok()
+        late_database.freeze()
+        for _ in range(3):  # again and again, as an orchestrator asks
+            started = time.monotonic()
+            assert not await asyncio.wait_for(services.database_ok(), PROBE_TIMEOUT * 3)
+            assert time.monotonic() - started < PROBE_TIMEOUT + 1
+        late_database.thaw()
+        for _ in range(WAIT_SECONDS):
+            if await services.database_ok():
+                break
+        else:
+            raise AssertionError(f"not healthy again within {WAIT_SECONDS} probes")
 
 
 async def test_an_old_schema_is_final_and_says_how_to_fix_it(empty_database_url: str) -> None:

@@ -27,16 +27,39 @@ def database_probe(pool: Pool) -> Callable[[], Awaitable[bool]]:
     """Whether the database answers within PROBE_TIMEOUT seconds (for /health)."""
     from vault_mcp.db.pool import storage_errors
 
-    async def database_ok() -> bool:
+    async def select_one() -> bool:
         try:
-            async with asyncio.timeout(PROBE_TIMEOUT):
-                with storage_errors():
-                    await pool.fetchval("SELECT 1")
-        except (StorageUnavailable, TimeoutError):
+            with storage_errors():
+                await pool.fetchval("SELECT 1")
+        except StorageUnavailable:
             return False
         return True
 
+    async def database_ok() -> bool:
+        # The probe runs as a task of its own, and the answer does not wait for it to end:
+        # a query cancelled on a frozen database is not over when it is cancelled (asyncpg
+        # sends a CancelRequest and its pool waits up to ACQUIRE_TIMEOUT for the connection
+        # to settle), and that clean-up must not hold /health past PROBE_TIMEOUT.
+        probe = asyncio.ensure_future(select_one())
+        done, _ = await asyncio.wait({probe}, timeout=PROBE_TIMEOUT)
+        if probe in done:
+            return probe.result()
+        probe.cancel()
+        _settling.add(probe)
+        probe.add_done_callback(_settled)
+        return False
+
     return database_ok
+
+
+# Probes cancelled but still cleaning up: held so that they are not collected mid-way.
+_settling: set[asyncio.Task[bool]] = set()
+
+
+def _settled(probe: asyncio.Task[bool]) -> None:
+    _settling.discard(probe)
+    if not probe.cancelled() and probe.exception() is not None:
+        log.warning("a cancelled health probe ended with: %r", probe.exception())
 
 
 @asynccontextmanager
