@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         description="fetch client metadata documents from private addresses too (a LAN setup)",
         validation_alias=_env("VAULT_OAUTH_CIMD_ALLOW_PRIVATE"),
     )
+    mcp_stateless: bool = Field(
+        default=False,
+        validation_alias=_env("VAULT_MCP_STATELESS"),
+        description="Serve 2025-11-25 MCP clients without sessions, so that any of several "
+        "backends can answer any request (no affinity needed); the 2026-07-28 revision is "
+        "stateless either way.",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         validation_alias=_env("VAULT_MIGRATE_ON_START"),

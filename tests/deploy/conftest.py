@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +28,21 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 USERNAME, PASSWORD = "operator", "operator passphrase"
 
 
-def render_nginx_conf(prefix: Path, backend: int, http: int, https: int) -> str:
+def render_nginx_conf(
+    prefix: Path,
+    backends: Sequence[int],
+    http: int,
+    https: int,
+    extra: Sequence[tuple[str, str]] = (),
+) -> str:
     conf = (REPO / "nginx.conf").read_text()
+    upstreams = "\n        ".join(f"server 127.0.0.1:{port};" for port in backends)
     rewrites = [
         ("user nginx;", "user root root;"),  # the image's user; this host has none
         ("pid /var/run/nginx.pid;", f"pid {prefix}/nginx.pid;"),
         ("error_log /var/log/nginx/error.log warn;", f"error_log {prefix}/error.log warn;"),
         ("access_log /var/log/nginx/access.log;", f"access_log {prefix}/access.log;"),
-        ("server backend:8000;", f"server 127.0.0.1:{backend};"),
+        ("server backend:8000;", upstreams),
         ("listen 80;", f"listen 127.0.0.1:{http};"),
         ("listen [::]:80;", ""),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https} ssl http2;"),
@@ -44,6 +51,7 @@ def render_nginx_conf(prefix: Path, backend: int, http: int, https: int) -> str:
         ("/etc/nginx/ssl/fullchain.pem", f"{prefix}/cert.pem"),
         ("/etc/nginx/ssl/privkey.pem", f"{prefix}/key.pem"),
         ("root /var/www/certbot;", f"root {prefix}/certbot;"),
+        *extra,
     ]
     for old, new in rewrites:
         assert old in conf, f"nginx.conf no longer contains {old!r}; update the test harness"
@@ -64,10 +72,16 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def running_nginx(prefix: Path, backend: int, http: int, https: int) -> Iterator[None]:
+def running_nginx(
+    prefix: Path,
+    backends: Sequence[int],
+    http: int,
+    https: int,
+    extra: Sequence[tuple[str, str]] = (),
+) -> Iterator[None]:
     (prefix / "certbot").mkdir(exist_ok=True)
     conf = prefix / "nginx.conf"
-    conf.write_text(render_nginx_conf(prefix, backend, http, https))
+    conf.write_text(render_nginx_conf(prefix, backends, http, https, extra))
     base = [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*base, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
@@ -105,7 +119,7 @@ async def stack(
     try:
         async with held(running_serve(env, startup_seconds=120)) as backend_url:
             backend = int(backend_url.rsplit(":", 1)[1])
-            with running_nginx(prefix, backend, http, https):
+            with running_nginx(prefix, [backend], http, https):
                 yield Stack(public, f"http://127.0.0.1:{http}", ca_file, env, prefix)
     finally:
         await drop_database(pg_cluster, name)

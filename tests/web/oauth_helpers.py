@@ -1,4 +1,5 @@
-"""Drive the OAuth flow in-process the way a client and a person's browser would."""
+"""Drive the OAuth flow the way a client and a person's browser would: in-process through
+Starlette's TestClient, or against a real server through any httpx.Client with a base_url."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from starlette.testclient import TestClient
+import httpx
 
 from tests.web.conftest import BASE, PASSWORD
 
@@ -25,7 +26,7 @@ def pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def register(http: TestClient, **metadata: Any) -> dict[str, Any]:
+def register(http: httpx.Client, **metadata: Any) -> dict[str, Any]:
     body = {
         "redirect_uris": [REDIRECT],
         "token_endpoint_auth_method": "none",
@@ -37,7 +38,7 @@ def register(http: TestClient, **metadata: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-def sign_in(http: TestClient, name: str = "alice") -> None:
+def sign_in(http: httpx.Client, name: str = "alice") -> None:
     page = http.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf is not None
@@ -72,7 +73,7 @@ class Authorization:
         return cls(client_id, verifier, {k: v for k, v in params.items() if v is not None})
 
 
-def consent_form(http: TestClient, auth: Authorization) -> dict[str, str]:
+def consent_form(http: httpx.Client, auth: Authorization) -> dict[str, str]:
     """GET /oauth/authorize as a signed-in person: the consent page's form fields."""
     page = http.get("/oauth/authorize", params=auth.params)
     assert page.status_code == 200, page.text
@@ -80,7 +81,7 @@ def consent_form(http: TestClient, auth: Authorization) -> dict[str, str]:
     return dict(_HIDDEN.findall(page.text))
 
 
-def answer(http: TestClient, auth: Authorization, decision: str = "approve") -> dict[str, str]:
+def answer(http: httpx.Client, auth: Authorization, decision: str = "approve") -> dict[str, str]:
     """Approve (or deny) on the consent page; the query the client's callback receives."""
     fields = consent_form(http, auth)
     response = http.post("/oauth/authorize", data={**fields, "decision": decision})
@@ -90,14 +91,14 @@ def answer(http: TestClient, auth: Authorization, decision: str = "approve") -> 
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def approved_code(http: TestClient, auth: Authorization) -> str:
+def approved_code(http: httpx.Client, auth: Authorization) -> str:
     callback = answer(http, auth)
     assert callback["state"] == auth.params["state"]
     assert callback["iss"] == BASE
     return callback["code"]
 
 
-def exchange(http: TestClient, auth: Authorization, code: str, **overrides: str | None) -> Any:
+def exchange(http: httpx.Client, auth: Authorization, code: str, **overrides: str | None) -> Any:
     form: dict[str, str | None] = {
         "grant_type": "authorization_code",
         "code": code,
@@ -110,14 +111,14 @@ def exchange(http: TestClient, auth: Authorization, code: str, **overrides: str 
     return http.post("/oauth/token", data={k: v for k, v in form.items() if v is not None})
 
 
-def tokens_for(http: TestClient, client_id: str, scope: str = "notes:read notes:write") -> Any:
+def tokens_for(http: httpx.Client, client_id: str, scope: str = "notes:read notes:write") -> Any:
     auth = Authorization.start(client_id, scope=scope)
     response = exchange(http, auth, approved_code(http, auth))
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def refresh(http: TestClient, client_id: str, refresh_token: str, **extra: str) -> Any:
+def refresh(http: httpx.Client, client_id: str, refresh_token: str, **extra: str) -> Any:
     return http.post(
         "/oauth/token",
         data={

@@ -115,6 +115,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         # One JSON body per POST, not an SSE stream: half the round trip (read_note 9.5 ->
         # 5.1 ms, bench.serving), and our tools send nothing mid-call that would need a stream.
         json_response=True,
+        # Sessions of the 2025-11-25 revision live in the process that opened them; behind a
+        # round-robin upstream they must not exist (docs/deploy.md, "Several backends").
+        stateless_http=settings.mcp_stateless,
         transport_security=transport_security(settings),
         host=settings.host,
     )
