@@ -31,8 +31,15 @@ def _configure_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "mcp.server.streamable_http_manager", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The SDK's transport logs "Terminating session" at INFO for every stateless request.
+    noisy = (
+        "httpx",
+        "mcp.server.streamable_http",
+        "mcp.server.streamable_http_manager",
+        "sentence_transformers",
+    )
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _is_loopback(host: str) -> bool:

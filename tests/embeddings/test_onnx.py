@@ -70,6 +70,8 @@ async def test_a_corrupt_cached_export_is_rebuilt(real_embedder: Any, tmp_path: 
     rebuilt = OnnxEmbedder(cache)
     await asyncio.wait_for(rebuilt.wait_ready(), 300)
     assert (cache / export.name).stat().st_size == export.stat().st_size
+    # Readable by everyone: an image exports as root and serves as another user.
+    assert (cache / export.name).stat().st_mode & 0o777 == 0o644
     [vector] = await rebuilt.embed(["hello world"])
     [reference] = await real_embedder.embed(["hello world"])
     assert float(vector @ reference) > 0.9999

@@ -123,6 +123,9 @@ def export_onnx(folder: Path, target: Path) -> None:
                 },
                 opset_version=17,
             )
+        # mkstemp made it 0600: readable by the exporting user alone. The image exports as
+        # root and serves as uid 1001, which then could not read it (and fell back to torch).
+        os.chmod(temp, 0o644)  # the weights are public; nothing here is secret
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):
