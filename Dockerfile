@@ -8,7 +8,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # CPU-only torch first, from PyTorch's CPU index: otherwise sentence-transformers pulls the
 # multi-GB CUDA build. pyproject pins the same version, so the next step keeps this one.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# TORCH_SOURCE: pip's arguments for where that wheel comes from (a mirror, a wheel house).
+ARG TORCH_SOURCE="--index-url https://download.pytorch.org/whl/cpu"
+# hadolint ignore=SC2086,DL3013
+RUN pip install $TORCH_SOURCE torch==2.13.0
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY vault_mcp ./vault_mcp

@@ -34,6 +34,7 @@ def _configure_logging(level: str) -> None:
     # The SDK's transport logs "Terminating session" at INFO for every stateless request.
     noisy = (
         "httpx",
+        "httpx2",
         "mcp.server.streamable_http",
         "mcp.server.streamable_http_manager",
         "sentence_transformers",
