@@ -16,19 +16,26 @@ import shutil
 import signal
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import asyncpg
 import httpx
+import httpx2
 import numpy as np
 import psutil
 import pytest
+from mcp import Client, ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult
 from pgvector.asyncpg import register_vector
 
-from tests.e2e.conftest import add_user, login, running_serve, server_env
+from tests.e2e.conftest import VAULT_MCP, add_user, login, running_serve, server_env
 from vault_mcp.db.embedded import get_server
 from vault_mcp.db.migrate import migrate
 from vault_mcp.embeddings.hashing import HashingEmbedder
@@ -158,7 +165,62 @@ class Writer:
             await asyncio.sleep(0.05)
 
 
-async def assert_every_acknowledged_write_is_whole(url: str, writer: Writer) -> None:
+@dataclass
+class McpWriter:
+    """Creates notes through `create_note` over /mcp (the stateless 2026-07-28 revision, as
+    the SDK's Client speaks it) beside the REST writer; a failed call is retried with a new
+    client, as a connector would."""
+
+    base: str
+    token: str
+    acknowledged: dict[str, tuple[str, str]] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    http_statuses: Counter[int] = field(default_factory=Counter)  # of every /mcp answer
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        attempts = iter(range(MAX_WRITES))
+
+        async def record(response: httpx2.Response) -> None:
+            self.http_statuses[response.status_code] += 1
+
+        async with httpx2.AsyncClient(
+            headers=headers, timeout=45, event_hooks={"response": [record]}
+        ) as http:
+            while not self.stop.is_set() and next(attempts, None) is not None:
+                try:
+                    async with Client(
+                        streamable_http_client(f"{self.base}/mcp", http_client=http)
+                    ) as mcp:
+                        while not self.stop.is_set() and (i := next(attempts, None)) is not None:
+                            await self._create(mcp, i)
+                except Exception as exc:  # the client's view of a refused request
+                    self.outcomes[_described(exc)] += 1
+                    await asyncio.sleep(0.2)
+
+    async def _create(self, mcp: Client, i: int) -> None:
+        title, content = f"mcp chaos {i}", f"note {i} written over MCP under faults"
+        result = await mcp.call_tool("create_note", {"title": title, "content": content})
+        if result.is_error:
+            self.outcomes[f"tool error: {result.content[0].text[:80]}"] += 1  # type: ignore[union-attr]
+            await asyncio.sleep(0.2)
+        else:
+            self.acknowledged[result.structured_content["id"]] = (title, content)  # type: ignore[index]
+            self.outcomes["acknowledged"] += 1
+        await asyncio.sleep(0.01)
+
+
+def _described(exc: BaseException) -> str:
+    """The innermost error of an exception group, by type and first words."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {str(exc)[:80]}"
+
+
+async def assert_every_acknowledged_write_is_whole(
+    url: str, acknowledged: dict[str, tuple[str, str]]
+) -> None:
     """Each acknowledged note is stored as sent, with exactly its passages, each vector the
     embedding of that passage's text."""
     embedder = HashingEmbedder(384)
@@ -169,8 +231,8 @@ async def assert_every_acknowledged_write_is_whole(url: str, writer: Writer) -> 
             str(r["id"]): (r["title"], r["content"])
             for r in await conn.fetch("SELECT id, title, content FROM notes")
         }
-        assert set(writer.acknowledged) <= set(notes), "an acknowledged write was lost"
-        for note_id, (title, content) in writer.acknowledged.items():
+        assert set(acknowledged) <= set(notes), "an acknowledged write was lost"
+        for note_id, (title, content) in acknowledged.items():
             assert notes[note_id] == (title, content)
         for note_id, (title, content) in notes.items():  # acknowledged or not: never half
             stored = await conn.fetch(
@@ -232,17 +294,25 @@ async def test_an_immediate_stop_of_the_database_under_writes(
     async with running_serve(env) as base:
         writer, writing = await start_writing(base, password, 20)
         token = writer.token
+        mcp = McpWriter(base, token)
+        mcp_writing = asyncio.create_task(mcp.run())
+        await writer.until("5 writes over MCP", lambda: len(mcp.acknowledged) >= 5)
 
         external_postgres.stop_immediately()
         await writer.until("refused during the outage", lambda: writer.statuses[-3:] == [503] * 3)
+        await writer.until(
+            "an MCP call refused during the outage",
+            lambda: sum(mcp.outcomes.values()) > mcp.outcomes["acknowledged"],
+        )
         health = await _health(base)
         assert health.status_code == 503 and "retry-after" in health.headers
-        mcp = await _mcp_status(base, token)
+        raw = await _mcp_status(base, token)
         # Not 401 (a connector would ask the person to sign in again), not 500.
-        assert mcp.status_code == 503, mcp.text
-        assert "retry-after" in mcp.headers
+        assert raw.status_code == 503, raw.text
+        assert "retry-after" in raw.headers
 
         acknowledged_before = len(writer.acknowledged)
+        mcp_before = len(mcp.acknowledged)
         external_postgres.start()
         restarted = time.monotonic()
         await writer.until(
@@ -254,14 +324,30 @@ async def test_an_immediate_stop_of_the_database_under_writes(
             "20 writes after the database came back",
             lambda: len(writer.acknowledged) >= acknowledged_before + 20,
         )
+        await writer.until(
+            "5 MCP writes after the database came back",
+            lambda: len(mcp.acknowledged) >= mcp_before + 5,
+        )
         writer.stop.set()
+        mcp.stop.set()
         await writing
+        await mcp_writing
         assert (await _health(base)).status_code == 200  # the same process: no restart
 
     writer.report("immediate stop", first_write_after_restart=recovered)
+    print(f"immediate stop, over MCP: {dict(mcp.outcomes)}, HTTP {dict(mcp.http_statuses)}")
+    # Refused with 503 at the door, or by the tool saying why; never 401 or 500.
+    assert set(mcp.http_statuses) <= {200, 202, 503}, mcp.http_statuses
+    for outcome in mcp.outcomes:
+        assert (
+            outcome == "acknowledged"
+            or "unavailable" in outcome
+            or (outcome.startswith("MCPError") and mcp.http_statuses[503])
+        ), outcome
     assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
     assert writer.missing_retry_after == 0 and writer.transport_errors == 0
-    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer.acknowledged)
+    await assert_every_acknowledged_write_is_whole(chaos_url, mcp.acknowledged)
 
 
 async def test_a_frozen_database_gets_bounded_answers_and_then_recovers(
@@ -299,7 +385,7 @@ async def test_a_frozen_database_gets_bounded_answers_and_then_recovers(
     writer.report("freeze", health_answer=health_seconds, mcp_answer=mcp_seconds)
     assert set(writer.statuses) <= {201, 503}, sorted(set(writer.statuses))
     assert writer.missing_retry_after == 0 and writer.transport_errors == 0
-    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer.acknowledged)
 
 
 async def test_kill_9_of_the_server_during_writes_loses_no_acknowledged_write(
@@ -325,5 +411,49 @@ async def test_kill_9_of_the_server_during_writes_loses_no_acknowledged_write(
         await writing
     writer.report("kill -9 of the server")
     after.report("after its restart")
-    await assert_every_acknowledged_write_is_whole(chaos_url, writer)
-    await assert_every_acknowledged_write_is_whole(chaos_url, after)
+    await assert_every_acknowledged_write_is_whole(chaos_url, writer.acknowledged)
+    await assert_every_acknowledged_write_is_whole(chaos_url, after.acknowledged)
+
+
+async def test_a_stdio_server_says_the_database_is_unavailable_and_recovers(
+    tmp_path: Path, chaos_url: str, external_postgres: ExternalPostgres
+) -> None:
+    """Claude Desktop's way in: the same process answers a tool error that says what is wrong
+    while the database is down, and works again once it is back, without a restart."""
+    params = StdioServerParameters(
+        command=VAULT_MCP, args=["stdio"], env=server_env(tmp_path, chaos_url)
+    )
+    acknowledged: dict[str, tuple[str, str]] = {}
+
+    async def create(s: ClientSession, i: int) -> CallToolResult:
+        title, content = f"stdio chaos {i}", f"note {i} written over stdio under faults"
+        with anyio.fail_after(FAULT_SECONDS):  # an answer, never a hang
+            result = await s.call_tool("create_note", {"title": title, "content": content})
+        if not result.is_error:
+            acknowledged[result.structured_content["id"]] = (title, content)  # type: ignore[index]
+        return result
+
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as s:
+        await s.initialize()
+        assert not (await create(s, 0)).is_error
+
+        external_postgres.stop_immediately()
+        refused = await create(s, 1)
+        assert refused.is_error
+        [text] = refused.content
+        assert "database is unavailable" in text.text, text  # type: ignore[union-attr]
+        searched = await s.call_tool("search_notes", {"query": "written over stdio"})
+        assert searched.is_error and "unavailable" in searched.content[0].text  # type: ignore[union-attr]
+
+        external_postgres.start()
+        restarted = time.monotonic()
+        for i in range(2, MAX_WRITES):
+            if not (await create(s, i)).is_error:
+                break
+            assert time.monotonic() - restarted < FAULT_SECONDS, "no write after the restart"
+            await asyncio.sleep(0.2)
+        recovered = time.monotonic() - restarted
+        found = await s.call_tool("search_notes", {"query": "written over stdio"})
+        assert not found.is_error and found.structured_content["results"]  # type: ignore[index]
+    print(f"stdio: refused while down, first write {recovered:.1f} s after the restart")
+    await assert_every_acknowledged_write_is_whole(chaos_url, acknowledged)
