@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import OpenedServices
 from vault_mcp.db.housekeeping import prune
 
@@ -74,3 +76,23 @@ async def test_refresh_rows_outlive_long_access_tokens(services: OpenedServices)
     await services.pool.execute(_REFRESH, user, os.urandom(32), -3 * DAY, None)
     assert (await prune(services.pool, access_ttl=7 * DAY)).refresh_tokens == 0
     assert (await prune(services.pool, access_ttl=HOUR)).refresh_tokens == 1
+
+
+async def test_a_backlog_is_pruned_in_batches_to_the_last_row(
+    services: OpenedServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vault_mcp.db import housekeeping
+
+    monkeypatch.setattr(housekeeping, "BATCH", 3)  # 10 and 7 rows: full batches, then a short one
+    user = await services.users.ensure("owner")
+    for i in range(10):
+        await services.pool.execute(_CLIENT, f"flood-{i}", 3 * DAY)
+    for _ in range(7):
+        await services.pool.execute(_REFRESH, user, os.urandom(32), -2 * DAY, None)
+    await services.pool.execute(_CLIENT, "in-use", 3 * DAY)
+    await services.pool.execute(_REFRESH, user, os.urandom(32), DAY, "in-use")
+
+    pruned = await prune(services.pool)
+    assert (pruned.clients, pruned.refresh_tokens) == (10, 7)
+    assert await _ids(services, "SELECT client_id FROM oauth_clients") == {"in-use"}
+    assert await services.pool.fetchval("SELECT count(*) FROM refresh_tokens") == 1

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+from vault_mcp.errors import StorageUnavailable
 from vault_mcp.runtime.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,10 @@ async def _prune_periodically(services: Services) -> None:
         delay = PRUNE_EVERY
         try:
             pruned = await services.prune()
-        except Exception:  # the database is down, or a bug: the next round tries again
+        except StorageUnavailable:  # the outage is logged where it is met; try next round
+            log.warning("pruning expired tokens skipped: the database is unavailable")
+            continue
+        except Exception:  # a bug: its traceback, and the next round tries again
             log.exception("pruning expired tokens failed")
             continue
         if pruned:
