@@ -129,6 +129,12 @@ async def test_no_answer_grows_with_the_size_of_notes(client: Client) -> None:
     past = await _error(client, "read_note", {"id": note["id"], "offset": len(text)})
     assert "outside the note's text" in past
 
+    # An edit between two pages shows in updated_at, as next_offset's description says.
+    first = await client.call_tool("read_note", {"id": note["id"]})
+    await client.call_tool("update_note", {"id": note["id"], "content": "short now"})
+    later = await client.call_tool("read_note", {"id": note["id"], "offset": 0})
+    assert later.structured_content["updated_at"] != first.structured_content["updated_at"]  # type: ignore[index]
+
 
 async def test_search_notes_ranks_the_matching_note_first(client: Client) -> None:
     fox = await _ok(

@@ -20,7 +20,8 @@ class NoteOut(BaseModel):
     content_length: int = Field(description="Characters in the note's whole text.")
     next_offset: int | None = Field(
         description="More text follows: read_note with this offset returns it; null when "
-        "content runs to the end."
+        "content runs to the end. A later page with another updated_at means the note was "
+        "edited between the reads: start again from offset 0."
     )
     tags: list[str]
     created_at: datetime
