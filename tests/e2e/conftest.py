@@ -62,8 +62,11 @@ async def run_cli(
 
 
 @asynccontextmanager
-async def running_serve(env: dict[str, str], startup_seconds: float = 60.0) -> AsyncIterator[str]:
-    """`vault-mcp serve` on a free port; yields its base URL once /health answers 200."""
+async def running_serve(
+    env: dict[str, str], startup_seconds: float = 60.0, ready: str = "/health"
+) -> AsyncIterator[str]:
+    """`vault-mcp serve` on a free port; yields its base URL once `ready` answers 200
+    (/health/live for a server that is up but not healthy)."""
     port = free_port()
     log_path = Path(env["VAULT_DATA_DIR"]).parent / f"serve-{port}.log"
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
@@ -84,7 +87,7 @@ async def running_serve(env: dict[str, str], startup_seconds: float = 60.0) -> A
                 if proc.returncode is not None:
                     raise AssertionError(f"serve exited early:\n{log_path.read_text()}")
                 try:
-                    if (await http.get(f"{base}/health", timeout=2)).status_code == 200:
+                    if (await http.get(f"{base}{ready}", timeout=2)).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
