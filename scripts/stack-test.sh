@@ -20,6 +20,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+COMPOSE="$REPO/.venv/bin/docker-compose"
 WORK="${STACK_WORK:-$(mktemp -d /tmp/vault-stack.XXXXXX)}"
 mkdir -p "$WORK"
 HTTPS_PORT="${STACK_HTTPS_PORT:-18443}"
@@ -27,9 +28,37 @@ HTTP_PORT="${STACK_HTTP_PORT:-18480}"
 URL="https://localhost:$HTTPS_PORT"
 PROJECT=vaultstack
 STARTED=$SECONDS
+SERVICE_PID="" WHEELS_PID="" HEALTH_PID=""
 
 step() { printf '\n== [%4ds] %s\n' "$((SECONDS - STARTED))" "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+COMPOSE_CMD=("$COMPOSE" -p "$PROJECT" --project-directory "$WORK/project"
+    -f "$WORK/project/docker-compose.prod.yml" -f "$WORK/project/docker-compose.test.yml"
+    --env-file "$WORK/project/.env.prod")
+compose() { "${COMPOSE_CMD[@]}" "$@"; }
+
+cleanup() {
+    local rc=$?
+    [ -n "$HEALTH_PID" ] && kill "$HEALTH_PID" 2>/dev/null || true
+    [ -n "$WHEELS_PID" ] && kill "$WHEELS_PID" 2>/dev/null || true
+    if [ "${STACK_KEEP:-0}" = 1 ]; then
+        echo "left running: DOCKER_HOST=${DOCKER_HOST:-}, $URL"
+        return
+    fi
+    if [ -f "$WORK/project/docker-compose.test.yml" ]; then
+        compose logs --no-color >"$WORK/compose.log" 2>&1 || true
+        [ $rc = 0 ] || tail -n 60 "$WORK/compose.log" >&2
+        # Without systemd, a removed container's conmon may linger: ours, by PID.
+        conmons="$(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
+            | xargs -r podman inspect --format '{{.State.ConmonPid}}' 2>/dev/null || true)"
+        compose down -v --timeout 10 >/dev/null 2>&1 || true
+        for pid in $conmons; do [ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null; done
+    fi
+    [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null || true
+    [ -n "${STACK_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # ---------------------------------------------------------------- tools
 step "tools: podman, runc, debootstrap, docker-compose"
@@ -40,7 +69,6 @@ if [ -n "$need" ]; then
     apt-get update -qq && apt-get install -y -qq $need >/dev/null
 fi
 [ "$(id -u)" = 0 ] || fail "rootful Podman: run as root"
-COMPOSE="$REPO/.venv/bin/docker-compose"
 [ -x "$COMPOSE" ] || { python3 -m venv "$REPO/.venv" && "$REPO/.venv/bin/pip" install -q -e "$REPO[dev]"; }
 VAULT_MCP="$REPO/.venv/bin/vault-mcp"
 
@@ -60,37 +88,16 @@ export CONTAINERS_CONF="$WORK/containers.conf"
 export DOCKER_HOST="unix://$WORK/podman.sock" DOCKER_CONFIG="$WORK/dockercfg"
 mkdir -p "$DOCKER_CONFIG"
 
+rm -f "$WORK/podman.sock"  # a reused work dir's, which would pass for the new one
 podman system service --time=0 "$DOCKER_HOST" >"$WORK/podman-service.log" 2>&1 &
 SERVICE_PID=$!
-WHEELS_PID=""
-HEALTH_PID=""
 
-COMPOSE_CMD=("$COMPOSE" -p "$PROJECT" --project-directory "$WORK/project"
-    -f "$WORK/project/docker-compose.prod.yml" -f "$WORK/project/docker-compose.test.yml"
-    --env-file "$WORK/project/.env.prod")
-compose() { "${COMPOSE_CMD[@]}" "$@"; }
 
-cleanup() {
-    local rc=$?
-    [ -n "$HEALTH_PID" ] && kill "$HEALTH_PID" 2>/dev/null || true
-    [ -n "$WHEELS_PID" ] && kill "$WHEELS_PID" 2>/dev/null || true
-    if [ "${STACK_KEEP:-0}" = 1 ]; then
-        echo "left running: DOCKER_HOST=$DOCKER_HOST, $URL"
-        return
-    fi
-    if [ -f "$WORK/project/docker-compose.test.yml" ]; then
-        compose logs --no-color >"$WORK/compose.log" 2>&1 || true
-        [ $rc = 0 ] || tail -n 60 "$WORK/compose.log" >&2
-        compose down -v --timeout 10 >/dev/null 2>&1 || true
-    fi
-    kill "$SERVICE_PID" 2>/dev/null || true
-    # Without systemd, conmon processes of removed containers may linger.
-    pkill -f "conmon.*$PROJECT" 2>/dev/null || true
-    [ -n "${STACK_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for _ in $(seq 100); do [ -S "$WORK/podman.sock" ] && break; sleep 0.1; done
+for _ in $(seq 100); do
+    [ -S "$WORK/podman.sock" ] && break
+    kill -0 "$SERVICE_PID" 2>/dev/null || fail "podman system service exited: $(cat "$WORK/podman-service.log")"
+    sleep 0.1
+done
 [ -S "$WORK/podman.sock" ] || fail "podman's API socket did not appear ($WORK/podman-service.log)"
 
 # ---------------------------------------------------------------- base images
@@ -109,7 +116,8 @@ if ! has_image docker.io/library/python:3.11-slim; then
     rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
     tar -C "$root" -c . | podman import \
         --change 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' --change 'CMD ["python3"]' \
-        - docker.io/library/python:3.11-slim >/dev/null 2>&1
+        - docker.io/library/python:3.11-slim >"$WORK/import.log" 2>&1 \
+        || { cat "$WORK/import.log"; fail "podman import"; }
     rm -rf "$root"
 fi
 
@@ -175,9 +183,16 @@ python3 -m http.server "$wheels_port" --bind 127.0.0.1 --directory /opt/wheels \
 WHEELS_PID=$!
 torch_source="--index-url https://download.pytorch.org/whl/cpu"
 if ls /opt/wheels/torch-2.13.0+cpu-* >/dev/null 2>&1; then
-    # pip takes 2.13.0+cpu over PyPI's 2.13.0 (a local version sorts higher).
+    for _ in $(seq 50); do
+        curl -sf --max-time 2 "http://127.0.0.1:$wheels_port/" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf --max-time 2 "http://127.0.0.1:$wheels_port/" >/dev/null \
+        || fail "the wheel house on port $wheels_port does not answer ($WORK/wheels.log)"
+    # pip takes 2.13.0+cpu over PyPI's 2.13.0 (a local version sorts higher); checked below.
     torch_source="--find-links http://127.0.0.1:$wheels_port/"
 fi
+previous="$(podman image inspect --format '{{.Id}}' vault-mcp:latest 2>/dev/null || true)"
 build_started=$SECONDS
 # --format docker: Podman's default OCI format drops HEALTHCHECK, which compose waits on.
 podman build --format docker --network host --build-arg "TORCH_SOURCE=$torch_source" \
@@ -185,7 +200,16 @@ podman build --format docker --network host --build-arg "TORCH_SOURCE=$torch_sou
     >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; fail "image build"; }
 kill "$WHEELS_PID" 2>/dev/null || true
 WHEELS_PID=""
-podman image prune -f >/dev/null  # the previous build's layers, once this one is tagged
+current="$(podman image inspect --format '{{.Id}}' vault-mcp:latest)"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true  # the last run's image, not anyone else's
+fi
+torch_version="$(podman run --rm --network none --entrypoint python vault-mcp:latest \
+    -c 'import importlib.metadata as m; print(m.version("torch"))')"
+case "$torch_version" in
+    *+cpu) ;;
+    *) fail "the image has torch $torch_version, not the CPU build (TORCH_SOURCE=$torch_source)" ;;
+esac
 echo "built in $((SECONDS - build_started)) s; $(podman image inspect vault-mcp:latest --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
 
 # ---------------------------------------------------------------- the stack
@@ -204,6 +228,7 @@ VAULT_PUBLIC_URL=$URL
 VAULT_ADMIN_PASSWORD=$ADMIN_PASSWORD
 EOF
 # The only change to the shipped files: loopback ports, so nothing is reachable from outside.
+# (The project name is fixed: a run killed before its clean-up leaves volumes, removed below.)
 cat > "$WORK/project/docker-compose.test.yml" <<EOF
 services:
   nginx:
@@ -224,6 +249,7 @@ EOF
 ) &
 HEALTH_PID=$!
 
+compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
 up_started=$SECONDS
 timeout 600 "${COMPOSE_CMD[@]}" up -d --no-build >"$WORK/up.log" 2>&1 || { tail -20 "$WORK/up.log"; fail "compose up"; }
 echo "up in $((SECONDS - up_started)) s"
@@ -232,7 +258,7 @@ compose ps --format '{{.Service}}: {{.Status}}'
 wait_healthy() {  # until /health through nginx answers 200, at most $1 seconds
     local deadline=$((SECONDS + $1))
     while [ $SECONDS -lt $deadline ]; do
-        if curl -sf --cacert "$WORK/project/ssl/fullchain.pem" "$URL/health" >/dev/null 2>&1; then
+        if curl -sf --max-time 5 --cacert "$WORK/project/ssl/fullchain.pem" "$URL/health" >/dev/null 2>&1; then
             return 0
         fi
         sleep 0.5
@@ -240,12 +266,12 @@ wait_healthy() {  # until /health through nginx answers 200, at most $1 seconds
     return 1
 }
 wait_healthy 180 || fail "/health through nginx did not answer 200"
-curl -s --cacert "$WORK/project/ssl/fullchain.pem" "$URL/health"; echo
+curl -s --max-time 5 --cacert "$WORK/project/ssl/fullchain.pem" "$URL/health"; echo
 
 # ---------------------------------------------------------------- smoke
 step "vault-mcp smoke --url $URL (through nginx, TLS)"
 VAULT_SMOKE_USERNAME=admin VAULT_SMOKE_PASSWORD="$ADMIN_PASSWORD" \
-    "$VAULT_MCP" smoke --url "$URL" --ca-file "$WORK/project/ssl/fullchain.pem"
+    timeout 300 "$VAULT_MCP" smoke --url "$URL" --ca-file "$WORK/project/ssl/fullchain.pem"
 
 # ---------------------------------------------------------------- kill the backend
 step "kill -9 of the backend container during writes; it must come back with nothing lost"
@@ -253,12 +279,20 @@ backend="$(podman ps --filter "label=com.docker.compose.project=$PROJECT" \
     --filter "label=com.docker.compose.service=backend" --format '{{.Names}}')"
 [ -n "$backend" ] || fail "no backend container"
 # SIGKILL to the server process itself, as a crash: `podman kill` would count as stopping
-# the container on purpose, which a restart policy leaves stopped.
-backend_pid="$(podman inspect --format '{{.State.Pid}}' "$backend")"
+# the container on purpose, which a restart policy leaves stopped. The PID is read when the
+# kill comes (never 0: `kill -9 0` would be this script's own process group).
+restarts() { podman inspect --format '{{.RestartCount}}' "$backend"; }
+cat > "$WORK/kill-backend.sh" <<EOF
+pid="\$(podman inspect --format '{{.State.Pid}}' $backend)"
+[ "\$pid" -gt 0 ] && kill -9 "\$pid"
+EOF
+restarts_before="$(restarts)"
 VAULT_SMOKE_USERNAME=admin VAULT_SMOKE_PASSWORD="$ADMIN_PASSWORD" \
-    "$REPO/.venv/bin/python" "$REPO/scripts/stack_writes.py" \
+    timeout 400 "$REPO/.venv/bin/python" "$REPO/scripts/stack_writes.py" \
     --url "$URL" --ca-file "$WORK/project/ssl/fullchain.pem" \
-    --kill "kill -9 $backend_pid" --healthy-within 120
+    --kill "sh $WORK/kill-backend.sh" --healthy-within 120
+[ "$(restarts)" -gt "$restarts_before" ] \
+    || fail "the backend container was not restarted: the kill did not land"
 compose ps --format '{{.Service}}: {{.Status}}'
 
 step "passed in $((SECONDS - STARTED)) s"

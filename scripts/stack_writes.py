@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 
@@ -57,8 +58,7 @@ class Writer:
                 self.acknowledged[response.json()["id"]] = (title, content)
             await asyncio.sleep(PACE_SECONDS if response.status_code == 201 else 0.5)
 
-    async def until(self, what: str, condition: object, seconds: float) -> None:
-        assert callable(condition)
+    async def until(self, what: str, condition: Callable[[], bool], seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not condition():
             if time.monotonic() > deadline:
@@ -107,10 +107,13 @@ async def main(args: argparse.Namespace) -> int:
             raise SystemExit(f"FAIL: `{args.kill}` exited {killed.returncode}")
         killed_at = time.monotonic()
         before = len(writer.acknowledged)
+        refused_before = sum(writer.outcomes.values()) - writer.outcomes["201"]
         print(f"killed the backend after {before} acknowledged writes")
 
         deadline = killed_at + args.healthy_within
+        unhealthy_seen = False
         while not await healthy(http):
+            unhealthy_seen = True
             if time.monotonic() > deadline:
                 raise SystemExit(f"FAIL: not healthy within {args.healthy_within} s of the kill")
             await asyncio.sleep(0.5)
@@ -122,6 +125,9 @@ async def main(args: argparse.Namespace) -> int:
         )
         writer.stop.set()
         await writing
+        refused = sum(writer.outcomes.values()) - writer.outcomes["201"] - refused_before
+        if not (refused or unhealthy_seen):
+            raise SystemExit("FAIL: no write was refused and /health never failed: no outage")
 
         lost, changed = [], []
         for note_id, (title, content) in writer.acknowledged.items():

@@ -27,6 +27,12 @@ def database_probe(pool: Pool) -> Callable[[], Awaitable[bool]]:
     """Whether the database answers within PROBE_TIMEOUT seconds (for /health)."""
     from vault_mcp.db.pool import storage_errors
 
+    # One probe at a time, whoever asks: /health is public, and a probe on a frozen database
+    # holds a pool connection until asyncpg's clean-up of its cancelled query ends (it sends
+    # a CancelRequest, then the release waits up to ACQUIRE_TIMEOUT). Callers share the one
+    # under way and never wait for that clean-up: they answer "no" after PROBE_TIMEOUT.
+    running: asyncio.Task[bool] | None = None
+
     async def select_one() -> bool:
         try:
             with storage_errors():
@@ -36,30 +42,23 @@ def database_probe(pool: Pool) -> Callable[[], Awaitable[bool]]:
         return True
 
     async def database_ok() -> bool:
-        # The probe runs as a task of its own, and the answer does not wait for it to end:
-        # a query cancelled on a frozen database is not over when it is cancelled (asyncpg
-        # sends a CancelRequest and its pool waits up to ACQUIRE_TIMEOUT for the connection
-        # to settle), and that clean-up must not hold /health past PROBE_TIMEOUT.
-        probe = asyncio.ensure_future(select_one())
+        nonlocal running
+        if running is None or running.done():
+            running = asyncio.ensure_future(select_one())
+            running.add_done_callback(_retrieved)
+        probe = running
         done, _ = await asyncio.wait({probe}, timeout=PROBE_TIMEOUT)
         if probe in done:
-            return probe.result()
-        probe.cancel()
-        _settling.add(probe)
-        probe.add_done_callback(_settled)
+            return not probe.cancelled() and probe.result()
+        probe.cancel()  # its clean-up goes on; `running` holds it until it ends
         return False
 
     return database_ok
 
 
-# Probes cancelled but still cleaning up: held so that they are not collected mid-way.
-_settling: set[asyncio.Task[bool]] = set()
-
-
-def _settled(probe: asyncio.Task[bool]) -> None:
-    _settling.discard(probe)
+def _retrieved(probe: asyncio.Task[bool]) -> None:
     if not probe.cancelled() and probe.exception() is not None:
-        log.warning("a cancelled health probe ended with: %r", probe.exception())
+        log.warning("a health probe ended with: %r", probe.exception())
 
 
 @asynccontextmanager
