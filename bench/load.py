@@ -218,12 +218,17 @@ def report(results: dict[str, Any]) -> None:
         )
     for tool, why in results["errors"].items():
         print(f"  first errors of {tool}: {why}")
-    rss = [mib for _, mib in results["rss_mib"]]
-    if rss:
-        third = max(1, len(rss) // 3)
+    samples = results["rss_mib"]
+    if len(samples) >= 3:
+        rss = [mib for _, mib in samples]
+        # Warm-up (the model's first batches of each shape, pools filling) is the first third;
+        # what must be flat is the rest: its slope, fitted by least squares, in MiB a minute.
+        steady = samples[len(samples) // 3 :]
+        slope = np.polyfit([t for t, _ in steady], [m for _, m in steady], 1)[0] * 60
         print(
-            f"  server RSS: start {rss[0]:.0f} MiB, max {max(rss):.0f}, end {rss[-1]:.0f} "
-            f"(first third mean {np.mean(rss[:third]):.0f}, last third {np.mean(rss[-third:]):.0f})"
+            f"  server RSS: start {rss[0]:.0f} MiB, max {max(rss):.0f}, end {rss[-1]:.0f}; "
+            f"after warm-up (from {steady[0][0]:.0f} s) {steady[0][1]:.0f} -> {rss[-1]:.0f} MiB, "
+            f"slope {slope:+.2f} MiB/min"
         )
     v = results["verification"]
     print(
