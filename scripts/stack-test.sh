@@ -87,6 +87,7 @@ EOF
 export CONTAINERS_CONF="$WORK/containers.conf"
 export DOCKER_HOST="unix://$WORK/podman.sock" DOCKER_CONFIG="$WORK/dockercfg"
 mkdir -p "$DOCKER_CONFIG"
+echo '{}' > "$DOCKER_CONFIG/config.json"  # `podman run` refuses a DOCKER_CONFIG without one
 
 rm -f "$WORK/podman.sock"  # a reused work dir's, which would pass for the new one
 podman system service --time=0 "$DOCKER_HOST" >"$WORK/podman-service.log" 2>&1 &
@@ -204,7 +205,8 @@ current="$(podman image inspect --format '{{.Id}}' vault-mcp:latest)"
 if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
     podman rmi "$previous" >/dev/null 2>&1 || true  # the last run's image, not anyone else's
 fi
-torch_version="$(podman run --rm --network none --entrypoint python vault-mcp:latest \
+torch_version="$(podman run --rm --pull never --no-healthcheck --network none \
+    --entrypoint python localhost/vault-mcp:latest \
     -c 'import importlib.metadata as m; print(m.version("torch"))')"
 case "$torch_version" in
     *+cpu) ;;
