@@ -53,7 +53,7 @@ cleanup() {
         conmons="$(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
             | xargs -r podman inspect --format '{{.State.ConmonPid}}' 2>/dev/null || true)"
         compose down -v --timeout 10 >/dev/null 2>&1 || true
-        for pid in $conmons; do [ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null; done
+        for pid in $conmons; do [ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null || true; done
     fi
     [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null || true
     [ -n "${STACK_WORK:-}" ] || rm -rf "$WORK"
