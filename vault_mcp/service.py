@@ -55,7 +55,7 @@ class Embedder(Protocol):
 
     @property
     def state(self) -> str:
-        """'loading', 'ready' or 'failed'."""
+        """'loading', 'preparing' (a one-time step of the first load), 'ready' or 'failed'."""
         ...
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]: ...

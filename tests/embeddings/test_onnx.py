@@ -68,7 +68,16 @@ async def test_a_corrupt_cached_export_is_rebuilt(real_embedder: Any, tmp_path: 
     cache.mkdir()
     (cache / export.name).write_bytes(b"not an onnx graph, cut short by a full disk")
     rebuilt = OnnxEmbedder(cache)
+    seen: list[str] = []
+    report = rebuilt.mark_preparing
+
+    def spy() -> None:
+        report()
+        seen.append(rebuilt.state)
+
+    rebuilt.mark_preparing = spy  # type: ignore[method-assign]
     await asyncio.wait_for(rebuilt.wait_ready(), 300)
+    assert seen == ["preparing"] and rebuilt.state == "ready"  # told while it exported
     assert (cache / export.name).stat().st_size == export.stat().st_size
     # Readable by everyone: an image exports as root and serves as another user.
     assert (cache / export.name).stat().st_mode & 0o777 == 0o644

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import asyncpg
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import make_settings
+from vault_mcp.embeddings.background import BackgroundEmbedder
+from vault_mcp.embeddings.batching import EncodeFn
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.web import create_app
 
@@ -42,6 +46,42 @@ def test_health_is_ok_with_a_database(database_url: str) -> None:
             if response.status_code == 200:
                 break
         assert response.json() == {"status": "ok", "database": "ok", "embedder": "ready"}
+
+
+def test_health_says_the_model_is_being_prepared_during_the_one_time_export(
+    database_url: str,
+) -> None:
+    exported = threading.Event()
+    words = HashingEmbedder()
+
+    def load() -> EncodeFn:
+        embedder.mark_preparing()  # what load_onnx reports before exporting
+        exported.wait(30)
+        return lambda texts: np.stack([words.embed_sync(t) for t in texts])
+
+    embedder = BackgroundEmbedder(load, 384)
+    embedder.start_loading()
+    app = create_app(make_settings(database_url), embedder)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1:8000") as http:
+            for _ in range(200):  # the services open in the background; bounded wait
+                response = http.get("/health")
+                if response.status_code == 200:
+                    break
+            assert response.json()["embedder"] == "preparing"
+            assert response.json()["status"] == "loading"  # healthy: calls wait for it
+            assert "once" in response.json()["message"]
+            exported.set()
+            for _ in range(200):
+                if http.get("/health").json()["embedder"] == "ready":
+                    break
+            assert http.get("/health").json() == {
+                "status": "ok",
+                "database": "ok",
+                "embedder": "ready",
+            }
+    finally:
+        exported.set()
 
 
 @pytest.mark.parametrize("path", ["/health", "/health/live"])

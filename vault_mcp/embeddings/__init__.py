@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,17 +41,22 @@ def create_embedder(settings: Settings) -> Embedder:
     else:
         from vault_mcp.embeddings.background import BackgroundEmbedder
 
-        embedder = BackgroundEmbedder(lambda: _fastest_encoder(model, cache), DIMENSION)
+        def load() -> EncodeFn:
+            return _fastest_encoder(model, cache, embedder.mark_preparing)
+
+        embedder = BackgroundEmbedder(load, DIMENSION)
     embedder.start_loading()
     return embedder
 
 
-def _fastest_encoder(model: str | None, cache: Path) -> EncodeFn:
+def _fastest_encoder(
+    model: str | None, cache: Path, on_export: Callable[[], None] = lambda: None
+) -> EncodeFn:
     """onnxruntime if it works here, else sentence-transformers: same vectors either way."""
     try:
         from vault_mcp.embeddings.onnx import load_onnx
 
-        return load_onnx(model, cache, DIMENSION)
+        return load_onnx(model, cache, DIMENSION, on_export)
     except Exception as exc:
         log.warning("the onnxruntime path is unavailable (%s); using sentence-transformers", exc)
     from vault_mcp.embeddings.sentence_transformer import load_encoder

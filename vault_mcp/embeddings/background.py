@@ -49,6 +49,7 @@ class BackgroundEmbedder:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()  # no more load attempts
         self._failures = 0
+        self._preparing = False  # the load is making a one-time artefact (the ONNX export)
 
     @property
     def dimension(self) -> int:
@@ -56,12 +57,19 @@ class BackgroundEmbedder:
 
     @property
     def state(self) -> str:
-        """'loading', 'ready' or 'failed' (also while a retry loads: /health must not flap
-        between healthy and not with every attempt of a model that keeps failing)."""
+        """'loading', 'preparing' (a one-time step of the first load, e.g. the ONNX export),
+        'ready' or 'failed' (also while a retry loads: /health must not flap between healthy
+        and not with every attempt of a model that keeps failing)."""
         loaded = self._loaded
         if not loaded.done():
-            return "failed" if self._failures else "loading"
+            if self._failures:
+                return "failed"
+            return "preparing" if self._preparing else "loading"
         return "failed" if loaded.exception() is not None else "ready"
+
+    def mark_preparing(self) -> None:
+        """Called by `load`, in its thread, when it starts a step that happens only once."""
+        self._preparing = True
 
     def start_loading(self) -> None:
         """Begin loading in a daemon thread (a stuck load must never keep the process alive)."""
@@ -95,6 +103,7 @@ class BackgroundEmbedder:
                 )
             else:
                 self._failures = 0
+                self._preparing = False
                 self._loaded.set_result(encode)
                 return
             if self._closed.wait(delay):

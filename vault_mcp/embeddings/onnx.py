@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,14 @@ def _export(folder: Path, target: Path) -> None:
         raise EmbedderUnavailable(f"could not export {folder} to ONNX: {exc}") from exc
 
 
-def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
-    """The encode function, exporting the model first if this data dir has no copy yet."""
+def load_onnx(
+    model: str | None,
+    cache_dir: Path,
+    dimension: int,
+    on_export: Callable[[], None] = lambda: None,
+) -> EncodeFn:
+    """The encode function, exporting the model first if this data dir has no copy yet
+    (`on_export` is told when that one-time export begins)."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     started = time.perf_counter()
@@ -152,7 +159,11 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
     _check_mean_pooling(folder)
     target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{EXPORT_VERSION}.onnx"
     if not target.is_file():
-        log.info("exporting the embedding model to ONNX (once for this data dir)…")
+        log.warning(
+            "preparing the embedding model for this data dir (once): exporting it to ONNX, "
+            "about 10 s on two cores; search and writes wait for it"
+        )
+        on_export()
         _export(folder, target)
         for stale in cache_dir.glob(f"{folder.name}-*.onnx"):
             if stale != target:  # an older export of the same model: ~90 MB nobody will read
@@ -180,6 +191,7 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
             "the cached ONNX export %s cannot be read (%s); exporting it again", target, exc
         )
         target.unlink(missing_ok=True)
+        on_export()
         _export(folder, target)
         session = open_session()
 
@@ -221,4 +233,8 @@ class OnnxEmbedder(BackgroundEmbedder):
     def __init__(
         self, cache_dir: Path, model: str | None = None, dimension: int = 384, max_batch: int = 64
     ) -> None:
-        super().__init__(lambda: load_onnx(model, cache_dir, dimension), dimension, max_batch)
+        super().__init__(
+            lambda: load_onnx(model, cache_dir, dimension, self.mark_preparing),
+            dimension,
+            max_batch,
+        )

@@ -10,6 +10,13 @@ from starlette.responses import JSONResponse
 from vault_mcp.errors import EmbedderUnavailable, StorageUnavailable
 from vault_mcp.web.context import handle_of
 
+# What the first start of a data dir costs, measured (docs/benchmarks.md): said where people
+# wait for it, not "a few seconds".
+PREPARING = (
+    "preparing the embedding model for this data dir (once, about 10 s on two cores); "
+    "writes and searches wait for it"
+)
+
 
 async def live(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
@@ -52,6 +59,10 @@ async def health(request: Request) -> JSONResponse:
                 "error": "the embedding model could not be loaded; retrying (see the server log)",
             },
             EmbedderUnavailable.retry_after,
+        )
+    if embedder == "preparing":
+        return JSONResponse(
+            {"status": "loading", "database": "ok", "embedder": embedder, "message": PREPARING}
         )
     status = "loading" if embedder == "loading" else "ok"
     return JSONResponse({"status": status, "database": "ok", "embedder": embedder})
