@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "vault_mcp"
 
 # What each part may import of ours (by module prefix); the package root (`__version__`)
-# is open to all. The composition roots (runtime, __main__) may import anything.
+# is open to all. The composition roots (runtime, __main__, cli) may import anything.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.__init__": (),  # the package root holds only __version__
     "vault_mcp.errors": (),
@@ -86,6 +86,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
     "vault_mcp.runtime": ("vault_mcp",),  # the composition root: database, wiring, handle
     "vault_mcp.__main__": ("vault_mcp",),
+    # The commands: each parses its arguments and calls a runner above (or runtime).
+    "vault_mcp.cli": ("vault_mcp",),
     "vault_mcp.migrations": (),
 }
 

@@ -81,7 +81,7 @@ def test_deleting_a_user_with_notes_asks_first(
     assert _run(monkeypatch, "user", "delete", "erin") == 1
     assert "pass --yes" in capsys.readouterr().err
     monkeypatch.setattr(
-        "vault_mcp.__main__._confirm", lambda question: "1 note" in question and False
+        "vault_mcp.cli.user._confirm", lambda question: "1 note" in question and False
     )
     assert _run(monkeypatch, "user", "delete", "erin") == 0
     assert "nothing deleted" in capsys.readouterr().out
