@@ -173,6 +173,7 @@ def load_onnx(model: str | None, cache_dir: Path, dimension: int) -> EncodeFn:
             str(target), options, providers=["CPUExecutionProvider"]
         )
 
+    log.info("loading the embedding model (onnxruntime)…")
     try:
         session = open_session()
     except Exception as exc:  # a cached export cut short (a full disk, a copy) or corrupted
