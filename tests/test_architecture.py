@@ -40,6 +40,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.auth.models",
         "vault_mcp.auth.scopes",
         "vault_mcp.auth.throttle",
+        "vault_mcp.transfer.archive",  # the archive's Protocol and values
+    ),
+    # Export and import: formats, readers and the archive service, on the service layer.
+    "vault_mcp.transfer": (
+        "vault_mcp.transfer",
+        "vault_mcp.domain",
+        "vault_mcp.errors",
+        "vault_mcp.service",
     ),
     "vault_mcp.embeddings": (
         "vault_mcp.embeddings",
@@ -66,6 +74,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.runtime",
         "vault_mcp.auth",
         "vault_mcp.tools",  # the app mounts the MCP server and shares its I/O models
+        "vault_mcp.transfer",  # the export download
     ),
     # The commands go through runtime's verbs.
     "vault_mcp.accounts_cli": (
@@ -77,6 +86,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "vault_mcp.tokens_cli": ("vault_mcp.errors", "vault_mcp.runtime", "vault_mcp.settings"),
     "vault_mcp.importer": (
+        "vault_mcp.transfer",
         "vault_mcp.domain",
         "vault_mcp.errors",
         "vault_mcp.runtime",
