@@ -92,6 +92,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.runtime",
         "vault_mcp.settings",
     ),
+    "vault_mcp.exporter": (
+        "vault_mcp.transfer",
+        "vault_mcp.domain",
+        "vault_mcp.errors",
+        "vault_mcp.importer",  # its progress bar
+        "vault_mcp.runtime",
+        "vault_mcp.settings",
+    ),
     "vault_mcp.reindex": ("vault_mcp.importer", "vault_mcp.runtime", "vault_mcp.settings"),
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
     "vault_mcp.runtime": ("vault_mcp",),  # the composition root: database, wiring, handle

@@ -86,7 +86,9 @@ def _checked(record: NoteRecord, tags: tuple[str, ...], limits: Limits) -> NoteR
 class Progress:
     """A one-line progress bar on stderr (a terminal), or a line now and then (a log)."""
 
-    def __init__(self, total: int, out: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, out: TextIO | None = None) -> None:
+        # sys.stderr when called, not when defined: it may have been replaced since.
+        out = out or sys.stderr
         self._total, self._out, self._started = total, out, time.perf_counter()
         self._tty = out.isatty()
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from vault_mcp.cli import (
+    export,
     import_,
     migrate,
     reindex,
@@ -26,6 +27,16 @@ from vault_mcp.settings import Settings
 Handler = Callable[[Settings, argparse.Namespace], int]
 
 # In the order `vault-mcp --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (serve, stdio, migrate, import_, reindex, smoke, user, token)
+COMMANDS: tuple[ModuleType, ...] = (
+    serve,
+    stdio,
+    migrate,
+    import_,
+    export,
+    reindex,
+    smoke,
+    user,
+    token,
+)
 
 __all__ = ["COMMANDS", "Handler"]

@@ -36,6 +36,7 @@ SELECT $1, $2, $3, $4, $5, {_TIMES}
 WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
 RETURNING {_COLUMNS}
 """
+_COUNT = "SELECT count(*) FROM notes WHERE owner_id = $1"
 _SAME = "SELECT 1 FROM notes WHERE owner_id = $1 AND id = $2 AND title = $3 AND content = $4"
 
 
@@ -52,6 +53,10 @@ class PgNoteArchive:
             else:
                 rows = await self._pool.fetch(_PAGE_AFTER, owner, limit, *after)
         return [_note(r) for r in rows]
+
+    async def count(self, owner: OwnerId) -> int:
+        with storage_errors():
+            return int(await self._pool.fetchval(_COUNT, owner))
 
     async def restore(
         self, owner: OwnerId, notes: Sequence[Restorable], indexed: Sequence[Indexed]

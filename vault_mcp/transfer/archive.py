@@ -42,6 +42,8 @@ class NoteArchive(Protocol):
         """The owner's notes in (created_at, id) order, after `after`, full text."""
         ...
 
+    async def count(self, owner: OwnerId) -> int: ...
+
     async def restore(
         self, owner: OwnerId, notes: Sequence[Restorable], indexed: Sequence[Indexed]
     ) -> RestoreReport:
@@ -54,6 +56,9 @@ class NoteArchive(Protocol):
 class ArchiveService:
     def __init__(self, archive: NoteArchive, notes: NoteService) -> None:
         self._archive, self._notes = archive, notes
+
+    async def count(self, owner: OwnerId) -> int:
+        return await self._archive.count(owner)
 
     async def notes(self, owner: OwnerId, page: int = PAGE) -> AsyncIterator[Note]:
         """Every note of the owner, oldest first, read `page` at a time (keyset paging:

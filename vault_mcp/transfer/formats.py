@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +34,18 @@ def note_json(note: Note) -> dict[str, Any]:
     }
 
 
-def json_document(notes: Iterable[Note], exported_at: datetime) -> Iterator[str]:
-    """The JSON document in pieces, one note at a time (never all of them in memory)."""
+def json_head(exported_at: datetime) -> str:
+    """The JSON document is written in pieces (never all notes in memory): this head, then
+    `json_entry` for each note, then JSON_TAIL."""
     head = {"format": FORMAT, "version": VERSION, "exported_at": exported_at.isoformat()}
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "notes": ['
-    for i, note in enumerate(notes):
-        yield ("," if i else "") + "\n" + json.dumps(note_json(note), ensure_ascii=False)
-    yield "\n]}\n"
+    return json.dumps(head, ensure_ascii=False)[:-1] + ', "notes": ['
+
+
+def json_entry(note: Note, first: bool) -> str:
+    return ("" if first else ",") + "\n" + json.dumps(note_json(note), ensure_ascii=False)
+
+
+JSON_TAIL = "\n]}\n"
 
 
 def note_markdown(note: Note) -> str:
