@@ -151,6 +151,10 @@ def test_export_refuses_a_folder_that_is_not_empty_unless_forced(
     assert (tmp_path / "keep.txt").read_text() == "mine"
     assert main(["export", str(tmp_path / "keep.txt"), "--format", "json", "--user", "ann"]) == 1
     assert "exists" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "keep.txt"), "--user", "ann", "--force"]) == 1
+    assert "is a file; the markdown export writes a folder" in capsys.readouterr().err
+    assert main(["export", str(tmp_path), "--format", "json", "--user", "ann", "--force"]) == 1
+    assert "is a folder" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "x"), "--user", "zed"]) == 1
     assert "no user 'zed'" in capsys.readouterr().err
 

@@ -31,15 +31,19 @@ class ExportReport:
 
 def check_target(target: Path, fmt: Format, force: bool) -> None:
     """Refuse to write over what is there, unless told to."""
-    if force or not target.exists():
+    if not target.exists():
         return
     if fmt == "json":
-        raise InvalidInput(
-            f"{target} exists; choose a new file name, or pass --force to replace it"
-        )
+        if target.is_dir():
+            raise InvalidInput(f"{target} is a folder; the json export writes one file")
+        if not force:
+            raise InvalidInput(
+                f"{target} exists; choose a new file name, or pass --force to replace it"
+            )
+        return
     if not target.is_dir():
         raise InvalidInput(f"{target} is a file; the markdown export writes a folder")
-    if any(target.iterdir()):
+    if not force and any(target.iterdir()):
         raise InvalidInput(
             f"{target} is not empty; choose an empty or new folder, or pass --force to write "
             "into it (files with the same names are replaced)"
