@@ -73,6 +73,9 @@ def test_the_download_needs_a_token_with_notes_read_and_a_known_format(
     bad = http.get("/api/v1/export?format=pdf", headers=auth(alice))
     assert bad.status_code == 422
     assert "format must be json or markdown" in bad.json()["error"]["message"]
+    odd = http.get("/api/v1/export?fromat=json", headers=auth(alice))
+    assert odd.status_code == 422
+    assert "unknown query parameter 'fromat'" in odd.json()["error"]["message"]
 
 
 def test_the_web_view_links_to_its_download_which_needs_the_session(http: TestClient) -> None:

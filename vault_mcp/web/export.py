@@ -41,7 +41,12 @@ class ExportQuery(BaseModel):
 def _query(request: Request) -> ExportQuery:
     try:
         return ExportQuery.model_validate(dict(request.query_params))
-    except ValidationError:
+    except ValidationError as exc:
+        unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if unknown:
+            raise InvalidInput(
+                f"unknown query parameter {unknown[0][:40]!r}; the export takes only format"
+            ) from None
         raise InvalidInput("format must be json or markdown (e.g. ?format=markdown)") from None
 
 
@@ -93,7 +98,10 @@ async def _zip(services: Services, owner: int) -> AsyncIterator[bytes]:
     yield sink.take()  # the central directory
 
 
-def _download(services: Services, owner: int, query: ExportQuery) -> Response:
+async def _download(services: Services, owner: int, query: ExportQuery) -> Response:
+    # Once the body streams, the status is sent: a database that is down must answer 503
+    # now, not cut a download short.
+    await services.archive.count(owner)
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     if query.format == "json":
         body, media, name = _json(services, owner), "application/json", f"vault-{day}.json"
@@ -117,7 +125,7 @@ async def api_export(request: Request) -> Response:
         )
     require_scope(principal.scopes, READ)
     query = _query(request)
-    return _download(await services_of(request), principal.user_id, query)
+    return await _download(await services_of(request), principal.user_id, query)
 
 
 async def page_export(request: Request) -> Response:
@@ -126,7 +134,7 @@ async def page_export(request: Request) -> Response:
         return to_login(request, "/notes")
     require_scope(user.principal.scopes, READ)
     query = _query(request)
-    return _download(await services_of(request), user.principal.user_id, query)
+    return await _download(await services_of(request), user.principal.user_id, query)
 
 
 _CONTENT = {
