@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "vault_mcp"
 
 # What each part may import of ours (by module prefix); the package root (`__version__`)
-# is open to all. The composition roots (runtime, __main__) may import anything.
+# is open to all. The composition roots (runtime, __main__, cli) may import anything.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.__init__": (),  # the package root holds only __version__
     "vault_mcp.errors": (),
@@ -40,6 +40,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.auth.models",
         "vault_mcp.auth.scopes",
         "vault_mcp.auth.throttle",
+        "vault_mcp.transfer.archive",  # the archive's Protocol and values
+    ),
+    # Export and import: formats, readers and the archive service, on the service layer.
+    "vault_mcp.transfer": (
+        "vault_mcp.transfer",
+        "vault_mcp.domain",
+        "vault_mcp.errors",
+        "vault_mcp.service",
     ),
     "vault_mcp.embeddings": (
         "vault_mcp.embeddings",
@@ -66,6 +74,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.runtime",
         "vault_mcp.auth",
         "vault_mcp.tools",  # the app mounts the MCP server and shares its I/O models
+        "vault_mcp.transfer",  # the export download
     ),
     # The commands go through runtime's verbs.
     "vault_mcp.accounts_cli": (
@@ -77,8 +86,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "vault_mcp.tokens_cli": ("vault_mcp.errors", "vault_mcp.runtime", "vault_mcp.settings"),
     "vault_mcp.importer": (
+        "vault_mcp.transfer",
         "vault_mcp.domain",
         "vault_mcp.errors",
+        "vault_mcp.runtime",
+        "vault_mcp.settings",
+    ),
+    "vault_mcp.exporter": (
+        "vault_mcp.transfer",
+        "vault_mcp.domain",
+        "vault_mcp.errors",
+        "vault_mcp.importer",  # its progress bar
         "vault_mcp.runtime",
         "vault_mcp.settings",
     ),
@@ -86,6 +104,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
     "vault_mcp.runtime": ("vault_mcp",),  # the composition root: database, wiring, handle
     "vault_mcp.__main__": ("vault_mcp",),
+    # The commands: each parses its arguments and calls a runner above (or runtime).
+    "vault_mcp.cli": ("vault_mcp",),
     "vault_mcp.migrations": (),
 }
 

@@ -81,7 +81,7 @@ def test_deleting_a_user_with_notes_asks_first(
     assert _run(monkeypatch, "user", "delete", "erin") == 1
     assert "pass --yes" in capsys.readouterr().err
     monkeypatch.setattr(
-        "vault_mcp.__main__._confirm", lambda question: "1 note" in question and False
+        "vault_mcp.cli.user._confirm", lambda question: "1 note" in question and False
     )
     assert _run(monkeypatch, "user", "delete", "erin") == 0
     assert "nothing deleted" in capsys.readouterr().out
@@ -95,3 +95,33 @@ def test_the_password_prompt_asks_twice_and_must_match() -> None:
         read_new_password(False, prompt=lambda _: next(answers))
     same = iter(["same passphrase", "same passphrase"])
     assert read_new_password(False, prompt=lambda _: next(same)) == "same passphrase"
+
+
+def test_no_command_prints_the_help_and_runs_nothing(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert "usage: vault-mcp" in captured.err and "export" in captured.err
+    assert "schema" not in captured.out + captured.err  # not a migrate in disguise
+
+
+def test_an_unknown_command_is_an_error_naming_the_choices(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["migrat"])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'migrat'" in capsys.readouterr().err
+
+
+def test_every_command_module_registers_its_own_handler() -> None:
+    from vault_mcp.__main__ import build_parser
+    from vault_mcp.cli import COMMANDS
+
+    parser = build_parser()
+    names = ["serve", "stdio", "migrate", "import", "export", "reindex", "smoke", "user", "token"]
+    extra = {"import": ["x"], "export": ["x"], "smoke": ["--url", "u"]}
+    extra |= {"user": ["list"], "token": ["list"]}
+    handlers = {parser.parse_args([n, *extra.get(n, [])]).handler for n in names}
+    assert handlers == {module.run for module in COMMANDS}

@@ -1,12 +1,13 @@
-"""`vault-mcp import PATH`: bring a folder of Markdown and text files into the vault."""
+"""`vault-mcp import PATH`: bring Markdown/text files or a JSON export into the vault."""
 
 from __future__ import annotations
 
 import re
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +17,9 @@ from vault_mcp.domain import Limits, validate_content, validate_tags, validate_t
 from vault_mcp.errors import InvalidInput, NotFound
 from vault_mcp.runtime import open_services
 from vault_mcp.settings import Settings
+from vault_mcp.transfer.formats import markdown_record
+from vault_mcp.transfer.readers import json_records
+from vault_mcp.transfer.records import NoteRecord
 
 SUFFIXES = {".md", ".markdown", ".txt"}
 BATCH = 64
@@ -28,6 +32,9 @@ class ImportReport:
     written: int = 0
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)
+    # Ids the vault has with another text: refused, never overwritten.
+    conflicts: list[uuid.UUID] = field(default_factory=list)
+    unit: str = "file(s)"  # what `found` counted: files, or the notes of one JSON document
 
 
 def note_files(root: Path) -> Iterator[Path]:
@@ -50,25 +57,38 @@ def title_of(path: Path, text: str) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip()[:500] or path.name
 
 
-def _read(path: Path, root: Path, limits: Limits) -> tuple[str, str] | str:
-    """(title, content), or the reason the file is skipped."""
-    shown = path.relative_to(root) if path != root else path.name
+def _read(path: Path, root: Path) -> tuple[str, NoteRecord | str]:
+    """Where, and the note in a Markdown or text file or the reason the file is skipped."""
+    shown = str(path.relative_to(root) if path != root else path.name)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bytes, not read_text: its newline translation would change a note's \r\n.
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        return f"{shown}: not UTF-8 text"
+        return shown, "not UTF-8 text"
     except OSError as exc:
-        return f"{shown}: {exc.strerror}"
+        return shown, str(exc.strerror)
     try:
-        return validate_title(title_of(path, text)), validate_content(text, limits)
+        return shown, markdown_record(text, lambda body: title_of(path, body))
     except InvalidInput as exc:
-        return f"{shown}: {exc.message}"
+        return shown, exc.message
+
+
+def _checked(record: NoteRecord, tags: tuple[str, ...], limits: Limits) -> NoteRecord:
+    """The record as it will be stored, with the import's own tags added."""
+    return replace(
+        record,
+        title=validate_title(record.title),
+        content=validate_content(record.content, limits),
+        tags=validate_tags((*record.tags, *tags)),
+    )
 
 
 class Progress:
     """A one-line progress bar on stderr (a terminal), or a line now and then (a log)."""
 
-    def __init__(self, total: int, out: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, out: TextIO | None = None) -> None:
+        # sys.stderr when called, not when defined: it may have been replaced since.
+        out = out or sys.stderr
         self._total, self._out, self._started = total, out, time.perf_counter()
         self._tty = out.isatty()
 
@@ -85,20 +105,31 @@ class Progress:
 
 
 def collect(
-    root: Path, tags: list[str], limits: Limits
-) -> tuple[list[tuple[str, str, list[str]]], ImportReport]:
-    """Read every file (blocking I/O): the notes to write, and what was skipped and why."""
+    root: Path, tags: tuple[str, ...], limits: Limits
+) -> tuple[list[NoteRecord], ImportReport]:
+    """Read every file (blocking I/O): the notes to write, and what was skipped and why.
+
+    A `.json` file is an export (ours or mcp-memory-service's); anything else is a folder
+    or a file of Markdown/text, front matter read where there is one.
+    """
     if not root.exists():
         raise NotFound(f"{root} does not exist")
     report = ImportReport()
-    notes: list[tuple[str, str, list[str]]] = []
-    for path in note_files(root):
+    notes: list[NoteRecord] = []
+    reads: Iterator[tuple[str, NoteRecord | str]]
+    if root.is_file() and root.suffix.lower() == ".json":
+        report.unit = f"note(s) in {root.name}"
+        reads = json_records(root.read_bytes(), root.name)
+    else:
+        reads = (_read(path, root) for path in note_files(root))
+    for where, read in reads:
         report.found += 1
-        read = _read(path, root, limits)
-        if isinstance(read, str):
-            report.skipped.append(read)
-        else:
-            notes.append((read[0], read[1], tags))
+        try:
+            if isinstance(read, str):
+                raise InvalidInput(read)
+            notes.append(_checked(read, tags, limits))
+        except InvalidInput as exc:
+            report.skipped.append(f"{where}: {exc.message}")
     return notes, report
 
 
@@ -110,7 +141,7 @@ async def import_notes(
     progress: Callable[[int], Progress] = Progress,
 ) -> ImportReport:
     limits = Limits(max_content_bytes=settings.max_content_bytes)
-    notes, report = await anyio.to_thread.run_sync(collect, root, list(validate_tags(tags)), limits)
+    notes, report = await anyio.to_thread.run_sync(collect, root, validate_tags(tags), limits)
     if not notes:
         return report
     # A named account must exist (a typo must not make a new, password-less one); without a
@@ -121,8 +152,9 @@ async def import_notes(
         bar = progress(len(notes))
         for start in range(0, len(notes), BATCH):
             batch = notes[start : start + BATCH]
-            written = await services.notes.create_many(owner, batch)
-            report.written += written
-            report.duplicates += len(batch) - written
+            done = await services.archive.restore(owner, batch)
+            report.written += done.written
+            report.duplicates += done.duplicates
+            report.conflicts += done.conflicts
             bar.update(start + len(batch))
     return report

@@ -156,6 +156,14 @@ class NoteService:
             start += n
         return indexed
 
+    def draft(self, title: str, content: str, tags: Sequence[str]) -> NoteDraft:
+        """The validated note (for the archive service, which writes given ids and times)."""
+        return self._draft(title, content, tags)
+
+    async def index(self, texts: Sequence[tuple[str, str]]) -> list[Indexed]:
+        """Passages and vectors of (title, content) pairs, in one batch (for the archive)."""
+        return await self._index(texts)
+
     async def create(
         self, owner: OwnerId, title: str, content: str, tags: Sequence[str] = ()
     ) -> Note:

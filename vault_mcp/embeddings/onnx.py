@@ -184,6 +184,7 @@ def load_onnx(
             str(target), options, providers=["CPUExecutionProvider"]
         )
 
+    log.info("loading the embedding model (onnxruntime)…")
     try:
         session = open_session()
     except Exception as exc:  # a cached export cut short (a full disk, a copy) or corrupted

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
+    from vault_mcp.transfer.archive import ArchiveService
 
 # The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
 # them in a worker thread after it starts, so they never delay the MCP handshake.
@@ -29,6 +30,7 @@ _ADAPTER_MODULES = (
     "vault_mcp.db.embedded",
     "vault_mcp.db.migrate",
     "vault_mcp.db.notes",
+    "vault_mcp.db.archive",
     "vault_mcp.db.pool",
     "vault_mcp.db.users",
     "vault_mcp.db.login_throttle",
@@ -58,6 +60,8 @@ class Services:
     database_ok: Callable[[], Awaitable[bool]]
     # Deletes expired tokens and abandoned client registrations; how many rows went.
     prune: Callable[[], Awaitable[int]]
+    # Export and import: every note in pages, notes written back with their ids and times.
+    archive: ArchiveService
 
     def note_url(self, note_id: uuid.UUID) -> str:
         return f"{self.base_url}/notes/{note_id}"
@@ -128,10 +132,12 @@ async def open_services(
     HTTP it is False. `jwt_secret`: the signing key; None means a key for this process only
     (fine where no token outlives the process).
     """
+    from vault_mcp.db.archive import PgNoteArchive
     from vault_mcp.db.notes import PgNoteRepository
     from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
     from vault_mcp.embeddings import create_embedder
+    from vault_mcp.transfer.archive import ArchiveService
 
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)
@@ -151,6 +157,7 @@ async def open_services(
             settings.base_url(),
             database_probe(pool),
             pruner(pool, settings.access_ttl),
+            archive=ArchiveService(PgNoteArchive(pool), notes),
         )
 
 

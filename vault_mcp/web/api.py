@@ -27,6 +27,7 @@ from vault_mcp.web.api_models import (
 from vault_mcp.web.authn import BearerUser, principal_of, refusal_of
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
+from vault_mcp.web.export import ENDPOINT as EXPORT_ENDPOINT
 from vault_mcp.web.openapi import Endpoint, Operation, openapi_document
 
 B = TypeVar("B", bound=BaseModel)
@@ -297,6 +298,7 @@ ENDPOINTS = [
         },
         path_params={"note_id": _NOTE_ID},
     ),
+    EXPORT_ENDPOINT,
     Endpoint(
         "/api/v1/openapi.json",
         openapi,

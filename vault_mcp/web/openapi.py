@@ -35,6 +35,8 @@ class Operation:
     query: type[BaseModel] | None = None
     public: bool = False  # no bearer token needed
     description: str = "OK"
+    # The success body by media type, for a response that is not one JSON model (a download).
+    content: Mapping[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 def _operation(op: Operation, path_params: list[dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": op.description}
-    if op.returns:
+    if op.content is not None:
+        success["content"] = dict(op.content)
+    elif op.returns:
         refs = [_ref(m) for m in op.returns]
         success |= _json_content(refs[0] if len(refs) == 1 else {"anyOf": refs})
     elif op.status != 204:
