@@ -51,6 +51,10 @@ class TrashRepository(Protocol):
         self, owner: OwnerId, limit: int, cursor: str | None, retention: timedelta
     ) -> TrashPage: ...
 
+    async def find(
+        self, owner: OwnerId, note_id: uuid.UUID, retention: timedelta
+    ) -> TrashedNote | None: ...
+
     async def restore(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
         """Move the note and its passages back; None if it is not in the trash."""
         ...
@@ -91,6 +95,13 @@ class RecoveryService:
     ) -> TrashPage:
         validate_limit(limit)
         return await self._trash.list(owner, limit, cursor or None, self.retention)
+
+    async def find_trashed(self, owner: OwnerId, note_id: str) -> TrashedNote:
+        parsed = parse_note_id(note_id)
+        found = await self._trash.find(owner, parsed, self.retention)
+        if found is None:
+            raise NotFound(f"note {parsed} is not in the trash")
+        return found
 
     async def restore(self, owner: OwnerId, note_id: str) -> Note:
         """Bring a trashed note back as it was (id, text, tags, times, passages); a note

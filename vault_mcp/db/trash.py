@@ -67,6 +67,7 @@ _LIST_FIRST = f"""
 SELECT {_COLUMNS} FROM trashed_notes WHERE owner_id = $1
 ORDER BY deleted_at DESC, id DESC LIMIT $2
 """
+_FIND = f"SELECT {_COLUMNS} FROM trashed_notes WHERE owner_id = $1 AND id = $2"
 _LIST_AFTER = f"""
 SELECT {_COLUMNS} FROM trashed_notes WHERE owner_id = $1 AND (deleted_at, id) < ($4, $5)
 ORDER BY deleted_at DESC, id DESC LIMIT $2
@@ -128,6 +129,13 @@ class PgTrashRepository:
         items = tuple(_trashed(r) for r in rows[:limit])
         more = len(rows) > limit and items
         return TrashPage(items, _encode_cursor(items[-1]) if more else None)
+
+    async def find(
+        self, owner: OwnerId, note_id: uuid.UUID, retention: timedelta
+    ) -> TrashedNote | None:
+        with storage_errors():
+            row = await self._pool.fetchrow(_FIND, owner, note_id, retention)
+        return None if row is None else _trashed(row)
 
     async def restore(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
         with storage_errors():

@@ -28,7 +28,7 @@ from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.web import api, errors, health, oauth, session, views
+from vault_mcp.web import api, errors, health, oauth, session, trash_views, views
 from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
 from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
 from vault_mcp.web.scope_gate import guard_mcp_route
@@ -144,6 +144,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             *api.routes,
             *oauth.routes,
             *views.routes,
+            *trash_views.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
