@@ -6,8 +6,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
-from tests.conftest import OpenedServices
+from tests.conftest import OpenedServices, make_settings
 from vault_mcp.db.housekeeping import prune
 from vault_mcp.domain import KEPT_VERSIONS
 from vault_mcp.errors import NotFound
@@ -212,3 +213,22 @@ async def test_deleting_an_account_counts_and_takes_its_trash(services: OpenedSe
     assert await services.users.delete(owner, 2)
     for table in ("notes", "trashed_notes", "trashed_passages"):
         assert await services.pool.fetchval(f"SELECT count(*) FROM {table}") == 0, (table, kept)
+
+
+async def test_a_note_restored_after_a_model_change_is_reindexed(
+    services: OpenedServices,
+) -> None:
+    notes, owner = services.notes, services.owner
+    note = await notes.create(owner, "Harbour", "the ferry leaves at dawn")
+    await notes.delete(owner, str(note.id))
+    await notes.mark_stale(owner)  # `reindex --all` after VAULT_EMBEDDING_MODEL changed
+    await services.recovery.restore(owner, str(note.id))
+    assert await notes.count_stale(owner) == 1
+    assert await notes.reindex(owner) == (1, 0)
+
+
+def test_the_retention_is_a_setting_in_days() -> None:
+    assert make_settings("postgresql://x/y").trash_retention == timedelta(days=30)
+    assert make_settings("postgresql://x/y", trash_days=7).trash_retention == timedelta(days=7)
+    with pytest.raises(ValidationError, match="trash_days|VAULT_TRASH_DAYS"):
+        make_settings("postgresql://x/y", trash_days=0)

@@ -68,7 +68,11 @@ _STALE = f"""
 SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
 ORDER BY created_at, id LIMIT $3
 """
-_MARK_STALE = "UPDATE notes SET indexed_with = NULL WHERE owner_id = $1"
+# The trash too: a note restored after a model change must be reindexed like the others.
+_MARK_STALE = """
+WITH trashed AS (UPDATE trashed_notes SET indexed_with = NULL WHERE owner_id = $1)
+UPDATE notes SET indexed_with = NULL WHERE owner_id = $1
+"""
 _COUNT_STALE = "SELECT count(*) FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2"
 
 # $6/$7: the stored title or content the new passages were computed from (NULL: not read,
