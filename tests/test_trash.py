@@ -230,5 +230,5 @@ async def test_a_note_restored_after_a_model_change_is_reindexed(
 def test_the_retention_is_a_setting_in_days() -> None:
     assert make_settings("postgresql://x/y").trash_retention == timedelta(days=30)
     assert make_settings("postgresql://x/y", trash_days=7).trash_retention == timedelta(days=7)
-    with pytest.raises(ValidationError, match="trash_days|VAULT_TRASH_DAYS"):
+    with pytest.raises(ValidationError, match=r"trash_days|VAULT_TRASH_DAYS"):
         make_settings("postgresql://x/y", trash_days=0)
