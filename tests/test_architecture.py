@@ -21,6 +21,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # The one depth-guarded JSON parser for untrusted bytes, for every door.
     "vault_mcp.untrusted_json": ("vault_mcp.errors",),
     "vault_mcp.service": ("vault_mcp.domain", "vault_mcp.errors", "vault_mcp.passages"),
+    # The trash and the notes' history: a second service beside NoteService.
+    "vault_mcp.recovery": ("vault_mcp.domain", "vault_mcp.errors", "vault_mcp.service"),
     "vault_mcp.settings": ("vault_mcp.domain", "vault_mcp.errors"),
     # The auth domain: its values, Protocols and services; never a store, a door or a root.
     # Text validation (NUL, lone surrogates) is the domain's, shared by every input.
@@ -37,6 +39,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.passages",
         "vault_mcp.errors",
         "vault_mcp.service",
+        "vault_mcp.recovery",
         "vault_mcp.auth.models",
         "vault_mcp.auth.scopes",
         "vault_mcp.auth.throttle",
@@ -59,6 +62,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "vault_mcp.tools": (
         "vault_mcp.tools",
         "vault_mcp.service",
+        "vault_mcp.recovery",
         "vault_mcp.domain",
         "vault_mcp.errors",
         "vault_mcp.auth.scopes",
@@ -68,6 +72,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.web",
         "vault_mcp.untrusted_json",
         "vault_mcp.service",
+        "vault_mcp.recovery",
         "vault_mcp.domain",
         "vault_mcp.errors",
         "vault_mcp.settings",

@@ -33,7 +33,7 @@ async def test_an_unreachable_database_is_a_clear_tool_error_not_a_hang(tmp_path
             yield handle
 
     async with held(Client(build_mcp_server(lifespan), mode="legacy")) as client:
-        assert len((await client.list_tools()).tools) == 8  # the handshake does not need it
+        assert len((await client.list_tools()).tools) == 10  # the handshake does not need it
         result = await client.call_tool("create_note", {"title": "t", "content": "c"})
         assert result.is_error
         text = result.content[0].text

@@ -22,6 +22,8 @@ DEFAULT_MAX_EMBEDDED_CHARS = 200_000  # ~250 passages; see vault_mcp/passages.py
 # what MCP clients accept (claude.ai drops results over ~150k; Claude Code over 25k tokens).
 PREVIEW_CHARS = 280
 READ_PAGE_CHARS = 40_000
+# Versions of a note kept by its updates (the oldest dropped in the update's transaction).
+KEPT_VERSIONS = 10
 
 
 @dataclass(frozen=True)

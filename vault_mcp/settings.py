@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         "backends can answer any request (no affinity needed); the 2026-07-28 revision is "
         "stateless either way.",
     )
+    trash_days: int = Field(
+        default=30,
+        ge=1,
+        le=36500,
+        validation_alias=_env("VAULT_TRASH_DAYS"),
+        description="Days a deleted note stays in the trash, restorable, before it is purged.",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         validation_alias=_env("VAULT_MIGRATE_ON_START"),
@@ -128,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def refresh_ttl(self) -> timedelta:
         return parse_duration(self.jwt_refresh_expiry)
+
+    @property
+    def trash_retention(self) -> timedelta:
+        return timedelta(days=self.trash_days)
 
     @property
     def redirect_allowlist(self) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ async def test_every_tool_over_stdio(hashing_env: dict[str, str]) -> None:
     async with stdio_client(_params(hashing_env)) as (read, write), ClientSession(read, write) as s:
         init = await s.initialize()
         assert init.server_info.name == "vault-mcp"
-        assert len((await s.list_tools()).tools) == 8
+        assert len((await s.list_tools()).tools) == 10
         created = await s.call_tool(
             "create_note", {"title": "Fox", "content": "quick brown fox", "tags": ["a"]}
         )

@@ -106,7 +106,7 @@ def test_every_tool_answers_generated_arguments_without_an_opaque_error_or_a_cra
         portal.wrap_async_context_manager(_session(base, token)) as session,
     ):
         tools = portal.call(session.list_tools).tools
-        assert len(tools) == 8
+        assert len(tools) == 10
         created = portal.call(session.call_tool, "create_note", {"title": "Fox", "content": "fox"})
         assert created.structured_content is not None
         note_id = str(created.structured_content["id"])
@@ -139,7 +139,7 @@ def test_every_tool_answers_generated_arguments_without_an_opaque_error_or_a_cra
             fuzz(tool.name, tool.input_schema)
 
         # The same session still answers after every call above.
-        assert len(portal.call(session.list_tools).tools) == 8
+        assert len(portal.call(session.list_tools).tools) == 10
         again = portal.call(session.call_tool, "create_note", {"title": "Still", "content": "up"})
         assert not again.is_error
 

@@ -15,6 +15,8 @@ ALL_TOOLS = {
     "read_note",
     "update_note",
     "delete_note",
+    "restore_note",
+    "list_trash",
     "list_notes",
     "search_notes",
     "search",
@@ -36,7 +38,7 @@ async def _error(client: Client, tool: str, args: dict) -> str:
     return item.text  # type: ignore[union-attr]
 
 
-async def test_the_eight_tools_are_listed_with_descriptions_and_annotations(
+async def test_every_tool_is_listed_with_descriptions_and_annotations(
     client: Client,
 ) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -44,10 +46,12 @@ async def test_the_eight_tools_are_listed_with_descriptions_and_annotations(
     for tool in tools.values():
         assert tool.description and len(tool.description) > 20
         assert tool.annotations is not None and tool.annotations.open_world_hint is False
-    for name in ("read_note", "list_notes", "search_notes", "search", "fetch"):
+    for name in ("read_note", "list_notes", "list_trash", "search_notes", "search", "fetch"):
         assert tools[name].annotations.read_only_hint is True
     assert tools["delete_note"].annotations.destructive_hint is True
     assert tools["update_note"].annotations.idempotent_hint is True
+    assert tools["restore_note"].annotations.destructive_hint is False
+    assert tools["restore_note"].annotations.idempotent_hint is True
     assert tools["create_note"].annotations.read_only_hint is False
     assert tools["create_note"].annotations.destructive_hint is False
     for name in ALL_TOOLS - {"search", "fetch"}:

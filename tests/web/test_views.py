@@ -97,7 +97,7 @@ def test_create_edit_and_delete_through_forms(http: TestClient) -> None:
     page = http.get(note_path).text
     assert "Plan v2" in page and "second draft" in page
     deleted = http.post(f"{note_path}/delete", data={"csrf_token": token})
-    assert deleted.status_code == 303 and deleted.headers["location"] == "/notes"
+    assert deleted.status_code == 303 and deleted.headers["location"] == "/notes?notice=deleted"
     assert http.get(note_path).status_code == 404
 
 

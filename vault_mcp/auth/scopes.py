@@ -22,9 +22,11 @@ TOOL_SCOPES = {
     "search_notes": READ,
     "search": READ,
     "fetch": READ,
+    "list_trash": READ,
     "create_note": WRITE,
     "update_note": WRITE,
     "delete_note": WRITE,
+    "restore_note": WRITE,
 }
 
 

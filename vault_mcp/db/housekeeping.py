@@ -1,4 +1,5 @@
-"""Pruning what no one can use any more, so that the auth tables do not grow without bound."""
+"""Pruning what no one can use any more, so that the auth tables do not grow without bound,
+and purging the trash past its retention."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ DELETE FROM personal_access_tokens WHERE id IN (
     WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'
     LIMIT $1)
 """
+# Notes in the trash longer than the retention `$1`, with their passages (by cascade) and
+# history. A note being restored right now is skipped (SKIP LOCKED): the restore wins.
+_PURGE_TRASH = """
+WITH doomed AS (
+    SELECT id FROM trashed_notes WHERE deleted_at < now() - $1::interval
+    LIMIT $2 FOR UPDATE SKIP LOCKED),
+     history AS (DELETE FROM note_versions WHERE note_id IN (SELECT id FROM doomed))
+DELETE FROM trashed_notes WHERE id IN (SELECT id FROM doomed)
+"""
 # Rows per statement: a backlog of millions (a registration flood) is deleted in short
 # transactions, each far inside the 30 s statement timeout, none holding locks for long.
 BATCH = 5_000
@@ -46,10 +56,11 @@ class Pruned:
     refresh_tokens: int
     clients: int
     personal_tokens: int
+    trashed_notes: int = 0
 
     @property
     def total(self) -> int:
-        return self.refresh_tokens + self.clients + self.personal_tokens
+        return self.refresh_tokens + self.clients + self.personal_tokens + self.trashed_notes
 
 
 def _count(status: str) -> int:
@@ -68,10 +79,15 @@ async def _in_batches(pool: Pool, statement: str, *args: object) -> int:
             return deleted
 
 
-async def prune(pool: Pool, access_ttl: timedelta = timedelta(hours=1)) -> Pruned:
+async def prune(
+    pool: Pool,
+    access_ttl: timedelta = timedelta(hours=1),
+    trash_retention: timedelta = timedelta(days=30),
+) -> Pruned:
     kept = max(timedelta(days=1), access_ttl)
     # Tokens first: a client is pruned only once no refresh token of it is left.
     refresh = await _in_batches(pool, _PRUNE_REFRESH, kept)
     clients = await _in_batches(pool, _PRUNE_CLIENTS)
     personal = await _in_batches(pool, _PRUNE_PERSONAL)
-    return Pruned(refresh, clients, personal)
+    trashed = await _in_batches(pool, _PURGE_TRASH, trash_retention)
+    return Pruned(refresh, clients, personal, trashed)

@@ -9,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from vault_mcp.db.history import keep_version, lock_current
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.db.search import search as search_passages
+from vault_mcp.db.trash import move_to_trash
 from vault_mcp.domain import (
     PREVIEW_CHARS,
     Note,
@@ -40,11 +42,12 @@ VALUES ($1, $2, $3, $4, $5)
 RETURNING {_COLUMNS}
 """
 # A bulk-imported note identical to one the owner already has is skipped (re-running an
-# import is safe): the id is NULL then.
+# import is safe): the id is NULL then. One in the trash counts: its restore would duplicate it.
 _INSERT_NEW = """
 INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 SELECT $1, $2, $3, $4, $5
 WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
+  AND NOT EXISTS (SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3)
 RETURNING id, updated_at
 """
 _INSERT_PASSAGES = """
@@ -65,7 +68,11 @@ _STALE = f"""
 SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
 ORDER BY created_at, id LIMIT $3
 """
-_MARK_STALE = "UPDATE notes SET indexed_with = NULL WHERE owner_id = $1"
+# The trash too: a note restored after a model change must be reindexed like the others.
+_MARK_STALE = """
+WITH trashed AS (UPDATE trashed_notes SET indexed_with = NULL WHERE owner_id = $1)
+UPDATE notes SET indexed_with = NULL WHERE owner_id = $1
+"""
 _COUNT_STALE = "SELECT count(*) FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2"
 
 # $6/$7: the stored title or content the new passages were computed from (NULL: not read,
@@ -83,7 +90,6 @@ WHERE owner_id = $1 AND id = $2
   AND ($6::text IS NULL OR title = $6) AND ($7::text IS NULL OR content = $7)
 RETURNING {_COLUMNS}
 """
-_DELETE = "DELETE FROM notes WHERE owner_id = $1 AND id = $2"
 
 # $3/$4: the updated-at range (either may be NULL); the cursor and tag come after.
 _IN_RANGE = """($3::timestamptz IS NULL OR updated_at >= $3)
@@ -203,6 +209,9 @@ class PgNoteRepository:
         read_content = indexed is not None and patch.content is None
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
+                old = await lock_current(conn, owner, current.id)
+                if old is None:
+                    return None
                 row = await conn.fetchrow(
                     _UPDATE,
                     owner,
@@ -217,6 +226,7 @@ class PgNoteRepository:
                 if row is None:
                     return None
                 note = _note(row)
+                await keep_version(conn, owner, old, note)
                 if indexed is None:
                     await conn.execute(_RETAG_PASSAGES, note.id, list(note.tags), note.updated_at)
                 else:
@@ -252,9 +262,8 @@ class PgNoteRepository:
             await self._pool.execute(_MARK_STALE, owner)
 
     async def delete(self, owner: OwnerId, note_id: uuid.UUID) -> bool:
-        with storage_errors():
-            status = await self._pool.execute(_DELETE, owner, note_id)
-        return bool(status == "DELETE 1")
+        """Move the note, with its passages, to the trash."""
+        return await move_to_trash(self._pool, owner, note_id)
 
     async def list(
         self,

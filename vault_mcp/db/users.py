@@ -29,7 +29,11 @@ UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at I
 _REVOKE_PERSONAL = """
 UPDATE personal_access_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
 """
-_COUNT_NOTES = "SELECT count(*) FROM notes WHERE owner_id = $1"
+# The notes an account's deletion takes along: its trash too (the person confirms that count).
+_COUNT_NOTES = """
+SELECT (SELECT count(*) FROM notes WHERE owner_id = $1)
+     + (SELECT count(*) FROM trashed_notes WHERE owner_id = $1)
+"""
 _LOCK = "SELECT true FROM users WHERE id = $1 FOR UPDATE"
 _DELETE = "DELETE FROM users WHERE id = $1"
 _ANY_LOGIN = "SELECT EXISTS (SELECT 1 FROM users WHERE password_hash IS NOT NULL)"

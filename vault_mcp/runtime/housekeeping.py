@@ -32,7 +32,11 @@ async def _prune_periodically(services: Services) -> None:
             log.exception("pruning expired tokens failed")
             continue
         if pruned:
-            log.info("pruned %d expired token(s) and abandoned client registration(s)", pruned)
+            log.info(
+                "pruned %d expired token(s), abandoned client registration(s) and note(s) "
+                "past the trash's retention",
+                pruned,
+            )
 
 
 @asynccontextmanager

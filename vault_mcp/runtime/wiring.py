@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
     from vault_mcp.transfer.archive import ArchiveService
+    from vault_mcp.recovery import RecoveryService
 
 # The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
 # them in a worker thread after it starts, so they never delay the MCP handshake.
@@ -31,6 +32,8 @@ _ADAPTER_MODULES = (
     "vault_mcp.db.migrate",
     "vault_mcp.db.notes",
     "vault_mcp.db.archive",
+    "vault_mcp.db.trash",
+    "vault_mcp.db.history",
     "vault_mcp.db.pool",
     "vault_mcp.db.users",
     "vault_mcp.db.login_throttle",
@@ -58,10 +61,13 @@ class Services:
     owner: OwnerId | None
     base_url: str
     database_ok: Callable[[], Awaitable[bool]]
-    # Deletes expired tokens and abandoned client registrations; how many rows went.
+    # Deletes expired tokens, abandoned client registrations and the trash past its
+    # retention; how many rows went.
     prune: Callable[[], Awaitable[int]]
     # Export and import: every note in pages, notes written back with their ids and times.
     archive: ArchiveService
+    # The trash and the notes' earlier versions.
+    recovery: RecoveryService
 
     def note_url(self, note_id: uuid.UUID) -> str:
         return f"{self.base_url}/notes/{note_id}"
@@ -133,11 +139,14 @@ async def open_services(
     (fine where no token outlives the process).
     """
     from vault_mcp.db.archive import PgNoteArchive
+    from vault_mcp.db.history import PgHistoryRepository
     from vault_mcp.db.notes import PgNoteRepository
+    from vault_mcp.db.trash import PgTrashRepository
     from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
     from vault_mcp.embeddings import create_embedder
     from vault_mcp.transfer.archive import ArchiveService
+    from vault_mcp.recovery import RecoveryService
 
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)
@@ -156,15 +165,20 @@ async def open_services(
             owner,
             settings.base_url(),
             database_probe(pool),
-            pruner(pool, settings.access_ttl),
+            pruner(pool, settings.access_ttl, settings.trash_retention),
+            recovery=RecoveryService(
+                notes, PgTrashRepository(pool), PgHistoryRepository(pool), settings.trash_retention
+            ),
             archive=ArchiveService(PgNoteArchive(pool), notes),
         )
 
 
-def pruner(pool: Pool, access_ttl: timedelta) -> Callable[[], Awaitable[int]]:
+def pruner(
+    pool: Pool, access_ttl: timedelta, trash_retention: timedelta = timedelta(days=30)
+) -> Callable[[], Awaitable[int]]:
     from vault_mcp.db.housekeeping import prune
 
     async def prune_now() -> int:
-        return (await prune(pool, access_ttl)).total
+        return (await prune(pool, access_ttl, trash_retention)).total
 
     return prune_now

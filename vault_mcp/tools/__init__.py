@@ -10,7 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
 from vault_mcp import __version__
-from vault_mcp.tools import notes, search
+from vault_mcp.tools import notes, search, trash
 from vault_mcp.tools.context import ServicesProvider
 
 INSTRUCTIONS = """\
@@ -39,6 +39,8 @@ _TOOLS: list[tuple[Callable[..., Any], str, ToolAnnotations]] = [
     (notes.read_note, "Read note", _READ),
     (notes.update_note, "Update note", _hints(read_only=False, destructive=True, idempotent=True)),
     (notes.delete_note, "Delete note", _hints(read_only=False, destructive=True, idempotent=True)),
+    (trash.restore_note, "Restore note", _hints(read_only=False, idempotent=True)),
+    (trash.list_trash, "List trash", _READ),
     (notes.list_notes, "List notes", _READ),
     (search.search_notes, "Search notes", _READ),
     (search.search, "Search (ChatGPT connector)", _READ),

@@ -85,7 +85,9 @@ async def update_note(
 
 
 async def delete_note(ctx: ToolContext, id: NoteId) -> DeletedNote:
-    """Delete a note permanently. Only do this when the user asks for it."""
+    """Delete a note: it moves to the trash; restore_note brings it back within the
+    trash's retention (30 days unless the vault sets otherwise). Only do this when the user
+    asks for it."""
     with tool_errors():
         services, owner = await services_of(ctx, WRITE)
         deleted = await services.notes.delete(owner, id)

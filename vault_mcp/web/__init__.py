@@ -30,6 +30,7 @@ from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
 from vault_mcp.web import api, errors, health, oauth, session, views
 from vault_mcp.web import export as export_download
+from vault_mcp.web import api, errors, health, oauth, session, trash_views, views
 from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
 from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
 from vault_mcp.web.scope_gate import guard_mcp_route
@@ -146,6 +147,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             *oauth.routes,
             *views.routes,
             *export_download.routes,
+            *trash_views.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),

@@ -15,6 +15,7 @@ from vault_mcp.errors import BadRequest, InvalidInput, Unauthorized
 from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteList, NoteListItem, NoteOut, SearchResult, SearchResults
 from vault_mcp.untrusted_json import parse_json
+from vault_mcp.web import trash_api
 from vault_mcp.web.api_models import (
     LoginBody,
     NoteCreateBody,
@@ -290,15 +291,16 @@ ENDPOINTS = [
                 body=NotePatchBody,
             ),
             "DELETE": Operation(
-                "Delete a note",
+                "Delete a note: it moves to the trash (see /api/v1/trash)",
                 204,
                 {**_TOKEN, 404: "No such note", 422: "Not a note id", **_DOWN},
-                description="Deleted",
+                description="Moved to the trash",
             ),
         },
         path_params={"note_id": _NOTE_ID},
     ),
     EXPORT_ENDPOINT,
+    *trash_api.endpoints(_user, _validated, _note_json, _TOKEN, _DOWN, _NOTE_ID),
     Endpoint(
         "/api/v1/openapi.json",
         openapi,

@@ -189,8 +189,8 @@ async def note_page(request: Request) -> Response:
         if request.method == "POST":
             form = await form_with_csrf(request, note_form_bytes(request))
             if request.url.path.endswith("/delete"):
-                await services.notes.delete(user_id, note_id)
-                return RedirectResponse("/notes", status_code=303)
+                await services.notes.delete(user_id, note_id)  # to the trash
+                return RedirectResponse("/notes?notice=deleted", status_code=303)
             try:
                 await services.notes.update(
                     user_id,
