@@ -30,6 +30,7 @@ from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
 from vault_mcp.web import api, errors, health, oauth, session, views
 from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
+from vault_mcp.web.cors import CorsByPath
 from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
 from vault_mcp.web.scope_gate import guard_mcp_route
 from vault_mcp.web.security import SecurityHeaders
@@ -150,6 +151,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             Mount("/", app=mcp_app),  # last: it matches every path
         ],
         middleware=[
+            Middleware(CorsByPath, origins=settings.cors_allowed_origins),  # before authentication
             Middleware(SecurityHeaders),
             Middleware(
                 AuthenticationMiddleware,
