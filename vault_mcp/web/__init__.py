@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from vault_mcp.auth.secret import load_or_create_secret
 from vault_mcp.errors import OAuthError, VaultError
 from vault_mcp.runtime import ServicesHandle
+from vault_mcp.runtime.web_address import recorded
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
@@ -135,7 +136,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         # A mounted app's own lifespan never runs: the host must run the session manager.
         async with handle, mcp.session_manager.run():
             bootstrap = asyncio.create_task(bootstrap_accounts(handle, settings))
-            yield
+            with recorded(settings):  # so that stdio on this data dir links to this port
+                yield
             bootstrap.cancel()
 
     app = Starlette(
