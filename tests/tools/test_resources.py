@@ -119,3 +119,18 @@ async def test_prompts_get_is_method_not_found_without_a_traceback(
         await any_client.get_prompt("test_simple_prompt")
     assert caught.value.error.code == METHOD_NOT_FOUND
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_search_results_carry_a_resource_link_to_each_note(any_client: Client) -> None:
+    created = await any_client.call_tool(
+        "create_note", {"title": "Sourdough", "content": "feed the starter"}
+    )
+    assert created.structured_content is not None
+    found = await any_client.call_tool("search_notes", {"query": "starter"})
+    [text, link] = found.content
+    assert text.type == "text"
+    assert link.type == "resource_link"
+    assert link.uri == f"note://{created.structured_content['id']}"
+    assert link.name == "Sourdough"
+    [item] = (await any_client.call_tool("search", {"query": "starter"})).content  # ChatGPT's
+    assert item.type == "text"

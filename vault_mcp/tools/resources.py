@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, ListResourcesResult, Resource
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, ListResourcesResult, Resource, ResourceLink
 
 from vault_mcp.auth.scopes import READ
 from vault_mcp.errors import InvalidInput, NotFound, VaultError
@@ -71,3 +72,17 @@ async def list_note_resources(
         ttl_ms=0,
         cache_scope="private",
     )
+
+
+def note_links(results: list[dict[str, Any]]) -> list[ResourceLink]:
+    """A resource link per search result, so a client can open or attach the note itself."""
+    return [
+        ResourceLink(
+            type="resource_link",
+            uri=note_uri(r["id"]),
+            name=r["title"],
+            title=r["title"],
+            mime_type=MARKDOWN,
+        )
+        for r in results
+    ]

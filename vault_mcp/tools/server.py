@@ -21,7 +21,16 @@ from pydantic import ValidationError
 
 from vault_mcp.tools.arguments import describe_errors, unknown_arguments
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.tools.resources import MARKDOWN, NOTE_URI, list_note_resources, read_note_resource
+from vault_mcp.tools.resources import (
+    MARKDOWN,
+    NOTE_URI,
+    list_note_resources,
+    note_links,
+    read_note_resource,
+)
+
+# search_notes only: the ChatGPT pair (search/fetch) must keep its one-text-item shape.
+LINKED_TOOLS = frozenset({"search_notes"})
 
 
 class VaultServer(MCPServer[ServicesProvider]):
@@ -50,13 +59,17 @@ class VaultServer(MCPServer[ServicesProvider]):
         if schema is not None and (unknown := unknown_arguments(schema, arguments)):
             raise ToolError(unknown)
         try:
-            return await super().call_tool(name, arguments, context)
+            result = await super().call_tool(name, arguments, context)
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
                 raise
             # The SDK's text is pydantic's dump, with a docs URL a model cannot act on.
             raise ToolError(describe_errors(schema or {}, cause)) from cause
+        if isinstance(result, CallToolResult) and name in LINKED_TOOLS and not result.is_error:
+            found = (result.structured_content or {}).get("results", [])
+            result.content = [*result.content, *note_links(found)]
+        return result
 
     async def _input_schema(self, name: str) -> Mapping[str, Any] | None:
         if not self._schemas:  # tools are all added before the first call
