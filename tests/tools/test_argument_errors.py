@@ -71,6 +71,7 @@ async def _cases(client: Client) -> list[tuple[str, str, dict[str, Any], str]]:
     """(tool, argument, arguments sent, what is wrong) for every argument of every tool."""
     cases = []
     for tool in (await client.list_tools()).tools:
+        assert tool.input_schema["additionalProperties"] is False  # as call_tool enforces
         props: dict[str, Any] = tool.input_schema.get("properties", {})
         required = tool.input_schema.get("required", [])
         base = {name: _valid(props[name]) for name in required}

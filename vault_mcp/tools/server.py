@@ -16,6 +16,7 @@ from mcp.types import (
     InputRequiredResult,
     ListResourcesResult,
     PaginatedRequestParams,
+    Tool,
 )
 from pydantic import ValidationError
 
@@ -70,6 +71,12 @@ class VaultServer(MCPServer[ServicesProvider]):
             found = (result.structured_content or {}).get("results", [])
             result.content = [*result.content, *note_links(found)]
         return result
+
+    async def list_tools(self) -> list[Tool]:
+        tools = await super().list_tools()
+        for tool in tools:  # what call_tool enforces, said in the schema clients read
+            tool.input_schema = {**tool.input_schema, "additionalProperties": False}
+        return tools
 
     async def _input_schema(self, name: str) -> Mapping[str, Any] | None:
         if not self._schemas:  # tools are all added before the first call
