@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     @property
     def cors_allowed_origins(self) -> tuple[str, ...]:
-        return tuple(o.rstrip("/") for o in _split(self.cors_origins))
+        return tuple(o.rstrip("/").lower() for o in _split(self.cors_origins))  # as browsers send
 
     @property
     def access_ttl(self) -> timedelta:

@@ -179,7 +179,7 @@ def test_a_cors_origin_that_is_not_an_origin_is_refused_with_its_name(value: str
 
 
 def test_cors_origins_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VAULT_CORS_ORIGINS", "https://a.example/, http://localhost:6274")
+    monkeypatch.setenv("VAULT_CORS_ORIGINS", "https://A.example/, http://localhost:6274")
     assert Settings(_env_file=None).cors_allowed_origins == (  # type: ignore[call-arg]
         "https://a.example",
         "http://localhost:6274",

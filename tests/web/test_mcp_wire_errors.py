@@ -70,3 +70,20 @@ def test_unknown_prompts_and_resources_and_bad_arguments_answer_clearly_on_the_w
     assert tool["result"]["isError"] is True, tool
     assert tool["result"]["content"][0]["text"] == "limit must be between 1 and 100; got 0"
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", MODERN])
+def test_resources_list_over_http_shows_the_token_owners_notes_only(
+    http: TestClient, revision: str
+) -> None:
+    tokens = {name: login(http, name)["access_token"] for name in ("alice", "bob")}
+    for name, token in tokens.items():
+        note = {"title": f"{name}'s note", "content": "mine"}
+        assert http.post("/api/v1/notes", json=note, headers=auth(token)).status_code == 201
+    listed = _call(http, tokens["alice"], revision, "resources/list", {})
+    assert [r["name"] for r in listed["result"]["resources"]] == ["alice's note"], listed
+    [resource] = listed["result"]["resources"]
+    read = _call(http, tokens["bob"], revision, "resources/read", {"uri": resource["uri"]})
+    assert read["error"]["code"] == -32602  # bob cannot read alice's note
+    mine = _call(http, tokens["alice"], revision, "resources/read", {"uri": resource["uri"]})
+    assert mine["result"]["contents"][0]["text"] == "mine"
