@@ -71,7 +71,6 @@ async def _cases(client: Client) -> list[tuple[str, str, dict[str, Any], str]]:
     """(tool, argument, arguments sent, what is wrong) for every argument of every tool."""
     cases = []
     for tool in (await client.list_tools()).tools:
-        assert tool.input_schema["additionalProperties"] is False  # as call_tool enforces
         props: dict[str, Any] = tool.input_schema.get("properties", {})
         required = tool.input_schema.get("required", [])
         base = {name: _valid(props[name]) for name in required}
@@ -88,6 +87,14 @@ async def _error_text(client: Client, tool: str, args: dict[str, Any]) -> str:
     result = await client.call_tool(tool, args)
     assert result.is_error, (tool, args, result.structured_content)
     return " ".join(getattr(item, "text", "") for item in result.content)
+
+
+async def test_tools_declare_they_take_no_other_arguments_in_unindented_words(
+    any_client: Client,
+) -> None:
+    for tool in (await any_client.list_tools()).tools:
+        assert tool.input_schema["additionalProperties"] is False  # as call_tool enforces
+        assert tool.description and "\n    " not in tool.description  # no docstring indent
 
 
 async def test_every_wrong_argument_of_every_tool_is_named_without_pydantic_words(

@@ -3,6 +3,7 @@ no prompts capability (we have no prompts, so we do not advertise any)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,8 +75,11 @@ class VaultServer(MCPServer[ServicesProvider]):
 
     async def list_tools(self) -> list[Tool]:
         tools = await super().list_tools()
-        for tool in tools:  # what call_tool enforces, said in the schema clients read
+        for tool in tools:
+            # What call_tool enforces, said in the schema clients read.
             tool.input_schema = {**tool.input_schema, "additionalProperties": False}
+            # A docstring's indentation is noise in the text a model reads.
+            tool.description = inspect.cleandoc(tool.description or "")
         return tools
 
     async def _input_schema(self, name: str) -> Mapping[str, Any] | None:
