@@ -139,3 +139,11 @@ async def test_an_argument_error_says_what_is_wrong_and_what_is_allowed(
     text = await _error_text(any_client, tool, args)
     assert message in text
     assert not [w for w in PYDANTIC_WORDS if w in text], text
+
+
+async def test_unknown_argument_names_are_echoed_short_and_few(any_client: Client) -> None:
+    args = {"query": "x", **{f"{n}{'z' * 5000}": 1 for n in range(50)}}
+    text = await _error_text(any_client, "search", args)
+    assert text.startswith("unknown arguments '0zzz")
+    assert "and 47 more; this tool takes: query" in text
+    assert len(text) < 300

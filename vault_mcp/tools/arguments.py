@@ -19,7 +19,10 @@ def unknown_arguments(schema: Mapping[str, Any], arguments: Mapping[str, Any]) -
     unknown = sorted(name for name in arguments if name not in known)
     if not unknown:
         return None
-    listed = ", ".join(repr(name) for name in unknown)
+    # Names are the caller's text, echoed and logged: a few, each short.
+    listed = ", ".join(_shown(name) for name in unknown[:MAX_REPORTED])
+    if len(unknown) > MAX_REPORTED:
+        listed += f" and {len(unknown) - MAX_REPORTED} more"
     takes = ", ".join(known) or "no arguments"
     noun = "argument" if len(unknown) == 1 else "arguments"
     return f"unknown {noun} {listed}; this tool takes: {takes}"
