@@ -28,6 +28,13 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+/?$")
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("vault-mcp", appauthor=False))
 
@@ -116,6 +123,12 @@ class Settings(BaseSettings):
         validation_alias=_env("VAULT_TRASH_DAYS"),
         description="Days a deleted note stays in the trash, restorable, before it is purged.",
     )
+    cors_origins: str = Field(
+        default="",
+        validation_alias=_env("VAULT_CORS_ORIGINS"),
+        description="comma-separated browser origins (https://app.example) that may call /mcp "
+        "and /oauth/{register,token,revoke}, or * for any; empty: none",
+    )
     migrate_on_start: bool | None = Field(
         default=None,
         validation_alias=_env("VAULT_MIGRATE_ON_START"),
@@ -127,6 +140,21 @@ class Settings(BaseSettings):
     def _is_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _are_origins(cls, value: str) -> str:
+        for origin in _split(value):
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write scheme://host[:port], "
+                    "e.g. https://app.example, with no path"
+                )
+        return value
+
+    @property
+    def cors_allowed_origins(self) -> tuple[str, ...]:
+        return tuple(o.rstrip("/").lower() for o in _split(self.cors_origins))  # as browsers send
 
     @property
     def access_ttl(self) -> timedelta:

@@ -132,6 +132,8 @@ def test_every_tool_answers_generated_arguments_without_an_opaque_error_or_a_cra
                 text = " ".join(getattr(item, "text", "") for item in result.content)
                 if text.strip() == f"Error executing tool {name}":
                     opaque.append(f"{name}({args!r})")
+                if "pydantic" in text or "validation error for" in text:
+                    opaque.append(f"{name}({args!r}): {text}")
 
             call()
 

@@ -239,9 +239,9 @@ async def test_chatgpt_tools_take_a_single_string_argument(client: Client) -> No
         ("create_note", {"title": "t"}, "content"),
         ("search_notes", {"query": " "}, "query is empty"),
         ("search", {"query": ""}, "query is empty"),
-        ("search_notes", {"query": "x", "limit": 0}, "greater than or equal to 1"),
-        ("search_notes", {"query": "x", "limit": 101}, "less than or equal to 100"),
-        ("list_notes", {"limit": 1000}, "less than or equal to 100"),
+        ("search_notes", {"query": "x", "limit": 0}, "limit must be between 1 and 100; got 0"),
+        ("search_notes", {"query": "x", "limit": 101}, "between 1 and 100; got 101"),
+        ("list_notes", {"limit": 1000}, "limit must be between 1 and 100; got 1000"),
         ("list_notes", {"cursor": "garbage"}, "cursor is not valid"),
     ],
 )

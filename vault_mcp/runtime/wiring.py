@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from vault_mcp.runtime.database import database_probe, open_database
+from vault_mcp.runtime.web_address import web_base_url
 from vault_mcp.service import Embedder, NoteService, OwnerId
 from vault_mcp.settings import Settings
 
@@ -163,7 +164,8 @@ async def open_services(
             auth,
             oauth,
             owner,
-            settings.base_url(),
+            # A local process (stdio) links to the web view that is running, if one is.
+            web_base_url(settings) if act_as_default_user else settings.base_url(),
             database_probe(pool),
             pruner(pool, settings.access_ttl, settings.trash_retention),
             recovery=RecoveryService(

@@ -12,6 +12,7 @@ from mcp.types import ToolAnnotations
 from vault_mcp import __version__
 from vault_mcp.tools import notes, search, trash
 from vault_mcp.tools.context import ServicesProvider
+from vault_mcp.tools.server import VaultServer
 
 INSTRUCTIONS = """\
 This server is the user's personal knowledge vault: notes they (or you) wrote, stored with \
@@ -50,7 +51,7 @@ _TOOLS: list[tuple[Callable[..., Any], str, ToolAnnotations]] = [
 
 def build_mcp_server(lifespan: Lifespan, **auth: Any) -> MCPServer[ServicesProvider]:
     """A new server (one per app: the SDK's session manager runs once per instance)."""
-    server: MCPServer[ServicesProvider] = MCPServer(
+    server: MCPServer[ServicesProvider] = VaultServer(
         "vault-mcp",
         instructions=INSTRUCTIONS,
         version=__version__,

@@ -31,7 +31,12 @@ async def services_of(ctx: ToolContext, scope: str) -> tuple[Services, OwnerId]:
     Over HTTP the token must carry `scope` (the HTTP gate refuses earlier with a 403; this is
     the second lock). Over stdio there is no token: the local user may do everything.
     """
-    services = await ctx.request_context.lifespan_context.get()
+    return await services_for(ctx.request_context.lifespan_context, scope)
+
+
+async def services_for(provider: ServicesProvider, scope: str) -> tuple[Services, OwnerId]:
+    """services_of for a handler that has the lifespan's provider rather than a tool context."""
+    services = await provider.get()
     token = get_access_token()
     if token is not None and token.subject is not None:
         require_scope(token.scopes, scope)

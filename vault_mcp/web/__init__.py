@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from vault_mcp.auth.secret import load_or_create_secret
 from vault_mcp.errors import OAuthError, VaultError
 from vault_mcp.runtime import ServicesHandle
+from vault_mcp.runtime.web_address import recorded
 from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
@@ -32,6 +33,7 @@ from vault_mcp.web import api, errors, health, oauth, session, views
 from vault_mcp.web import export as export_download
 from vault_mcp.web import api, errors, health, oauth, session, trash_views, views
 from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
+from vault_mcp.web.cors import CorsByPath
 from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
 from vault_mcp.web.scope_gate import guard_mcp_route
 from vault_mcp.web.security import SecurityHeaders
@@ -136,7 +138,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         # A mounted app's own lifespan never runs: the host must run the session manager.
         async with handle, mcp.session_manager.run():
             bootstrap = asyncio.create_task(bootstrap_accounts(handle, settings))
-            yield
+            with recorded(settings):  # so that stdio on this data dir links to this port
+                yield
             bootstrap.cancel()
 
     app = Starlette(
@@ -154,6 +157,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             Mount("/", app=mcp_app),  # last: it matches every path
         ],
         middleware=[
+            Middleware(CorsByPath, origins=settings.cors_allowed_origins),  # before authentication
             Middleware(SecurityHeaders),
             Middleware(
                 AuthenticationMiddleware,
