@@ -89,15 +89,15 @@ async def _vault_error(request: Request, exc: Exception) -> Response:
     return await views.page_error(request, exc)
 
 
-# Where an unknown address or method is answered in JSON, as the rest of the API is.
+# Where an unknown address is answered in JSON, as the rest of the API is.
 _MACHINE_PATHS = ("/api/", "/oauth/", "/.well-known/", "/mcp")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A page in the site's style for a person's browser, JSON for programs."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code in (404, 405) and not request.url.path.startswith(_MACHINE_PATHS):
-        return await views.missing_page(request, exc.status_code)
+    if exc.status_code == 404 and not request.url.path.startswith(_MACHINE_PATHS):
+        return await views.missing_page(request)
     return await errors.handle_http_error(request, exc)
 
 

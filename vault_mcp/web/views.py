@@ -236,20 +236,16 @@ async def note_page(request: Request) -> Response:
     )
 
 
-async def missing_page(request: Request, status: int = 404) -> Response:
-    """An address with no page here (or not for this method), said in the site's own style."""
+async def missing_page(request: Request) -> Response:
+    """An address with no page here, said in the site's own style."""
     user = request.scope.get("user")
-    message = {
-        404: "There is no page at this address.",
-        405: f"This page cannot be asked for with {request.method}.",
-    }.get(status, "This request cannot be answered.")
     return render(
         request,
         "error.html",
-        status,
+        404,
         user=user.username if isinstance(user, SessionUser) else None,
-        title="Not found" if status == 404 else "Not available",
-        message=message,
+        title="Not found",
+        message="There is no page at this address.",
     )
 
 
