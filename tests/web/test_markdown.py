@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from vault_mcp.web.markdown import marked, plain_text, render_markdown, render_note
+from vault_mcp.web.markdown import marked, plain_text, render_markdown, render_note, snippet_text
 
 
 def test_headings_emphasis_and_strikethrough_render() -> None:
@@ -111,6 +111,12 @@ def test_a_long_note_renders_its_start_as_markdown_and_the_rest_as_text() -> Non
 def test_plain_text_drops_the_markdown_syntax() -> None:
     text = "## Day 1\n\n- [ ] pack the **tent**\n- see [the map](https://x.example)\n\n`code`"
     assert plain_text(text) == "Day 1\npack the tent\nsee the map\ncode"
+
+
+def test_a_snippet_with_its_lines_folded_loses_the_block_marks_too() -> None:
+    folded = "## Day 1 - [ ] pack the **tent** - [x] 2. book | km | time | |--|:-:| | 12 | 4h |"
+    assert snippet_text(folded) == "Day 1 pack the tent book km time 12 4h"
+    assert snippet_text("3 - 2 is 1, C# and a-b") == "3 2 is 1, C# and a-b"
 
 
 def test_marked_marks_the_query_words_and_escapes_the_rest() -> None:

@@ -112,6 +112,19 @@ def plain_text(text: str) -> str:
     return "\n".join(line for line in lines if line.strip())
 
 
+# Search snippets come with their line breaks folded into spaces, so Markdown's block marks
+# (a list's "-", a heading's "##", a table's "|") are left standing alone between words.
+_BLOCK_MARKS = re.compile(
+    r"(?<!\S)(?:#{1,6}|[-*+>]|\d{1,3}[.)]|\[[ xX]\]|[|:-]*(?:\|:?-|-:?\|)[|:-]*|-{3,}|\|)(?!\S)"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def snippet_text(text: str) -> str:
+    """A search snippet's words, on one line, without the Markdown around them."""
+    return _SPACES.sub(" ", _BLOCK_MARKS.sub(" ", plain_text(text))).strip()
+
+
 def _inline_text(children: list[Token]) -> str:
     parts: list[str] = []
     for child in children:

@@ -29,10 +29,11 @@ from vault_mcp.web.authn import SessionUser
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import retry_headers, status_of
 from vault_mcp.web.listing import list_href, list_page
-from vault_mcp.web.markdown import marked, plain_text, render_note
+from vault_mcp.web.markdown import marked, plain_text, render_note, snippet_text
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["plain"] = plain_text
+templates.env.filters["snippet"] = snippet_text
 templates.env.filters["marked"] = marked
 templates.env.globals["list_href"] = list_href
 PAGE_SIZE = 20
