@@ -166,6 +166,17 @@ async def test_notes_read_well_on_a_desktop_and_a_phone(tmp_path: Path, database
             await page.wait_for_selector("ol.notes li")
             await page.screenshot(path=str(SCREENSHOTS / f"search-{name}.png"), full_page=True)
             assert "starter" in await page.locator("ol.notes mark").all_inner_texts()
+
+            await page.goto(f"{base}/notes/new")
+            await page.screenshot(path=str(SCREENSHOTS / f"new-note-{name}.png"), full_page=True)
+            assert await overflow(page) == 0
+            await page.goto(f"{base}/no/such/page")
+            assert await page.locator("h1").inner_text() == "Not found"
+            await page.screenshot(path=str(SCREENSHOTS / f"not-found-{name}.png"), full_page=True)
+            await page.click("button:has-text('Sign out')")
+            await page.wait_for_url(f"{base}/login?notice=signed-out")
+            await page.screenshot(path=str(SCREENSHOTS / f"signed-out-{name}.png"), full_page=True)
+            assert await overflow(page) == 0
             await page.close()
 
 

@@ -237,14 +237,18 @@ async def note_page(request: Request) -> Response:
     )
 
 
+def _username(request: Request) -> str | None:
+    user = request.scope.get("user")
+    return user.username if isinstance(user, SessionUser) else None
+
+
 async def missing_page(request: Request) -> Response:
     """An address with no page here, said in the site's own style."""
-    user = request.scope.get("user")
     return render(
         request,
         "error.html",
         404,
-        user=user.username if isinstance(user, SessionUser) else None,
+        user=_username(request),
         title="Not found",
         message="There is no page at this address.",
     )
@@ -252,7 +256,7 @@ async def missing_page(request: Request) -> Response:
 
 async def page_error(request: Request, exc: VaultError) -> Response:
     status, _ = status_of(exc)
-    response = render(request, "error.html", status, message=exc.message)
+    response = render(request, "error.html", status, user=_username(request), message=exc.message)
     response.headers.update(retry_headers(exc))
     return response
 
