@@ -111,7 +111,8 @@ class NotePreview:
 @dataclass(frozen=True)
 class NotePage:
     notes: tuple[NotePreview, ...]
-    next_cursor: str | None
+    next_cursor: str | None  # to the older notes after these
+    newer_cursor: str | None = None  # to the newer notes before these, where there are any
 
 
 @dataclass(frozen=True)

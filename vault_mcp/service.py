@@ -114,6 +114,10 @@ class NoteRepository(Protocol):
         until: datetime | None = None,
     ) -> NotePage: ...
 
+    async def list_newer(
+        self, owner: OwnerId, limit: int, cursor: str, tag: str | None
+    ) -> NotePage: ...
+
     async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits: ...
 
 
@@ -245,6 +249,16 @@ class NoteService:
         if tag is not None:
             [tag] = validate_tags([tag])
         return await self._repository.list(owner, limit, cursor or None, tag, since, until)
+
+    async def list_newer(
+        self, owner: OwnerId, cursor: str, limit: int = 20, tag: str | None = None
+    ) -> NotePage:
+        """The page of notes just newer than `cursor` (a page's `newer_cursor`), newest
+        first; its `newer_cursor` is None when it reaches the newest note."""
+        validate_limit(limit)
+        if tag is not None:
+            [tag] = validate_tags([tag])
+        return await self._repository.list_newer(owner, limit, cursor, tag)
 
     async def search(
         self,

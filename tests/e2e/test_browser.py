@@ -83,7 +83,7 @@ async def test_a_person_signs_in_writes_finds_edits_and_signs_out(
         assert await page.locator("ol.notes li").count() == 3
 
         await page.click("button:has-text('Sign out')")
-        await page.wait_for_url(f"{base}/login")
+        await page.wait_for_url(f"{base}/login?notice=signed-out")
         await page.goto(f"{base}/notes")
         assert page.url.startswith(f"{base}/login")
         await browser.close()

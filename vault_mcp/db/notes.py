@@ -114,6 +114,22 @@ ORDER BY created_at DESC, id DESC LIMIT $2
 """
 
 
+def _towards_newer(query: str) -> str:
+    """The same list walking the other way from its cursor: the notes just newer than it,
+    oldest first (so LIMIT keeps the nearest). Derived, not written out, so that it always
+    has every filter of the query it comes from."""
+    newer = query.replace("(created_at, id) < (", "(created_at, id) > (").replace(
+        "ORDER BY created_at DESC, id DESC", "ORDER BY created_at, id"
+    )
+    if newer.count("(created_at, id) > (") != 1 or "DESC" in newer:
+        raise RuntimeError("the list query no longer has the shape _towards_newer expects")
+    return newer
+
+
+_LIST_BEFORE = _towards_newer(_LIST_AFTER)
+_LIST_TAG_BEFORE = _towards_newer(_LIST_TAG_AFTER)
+
+
 def _note(row: Mapping[str, Any]) -> Note:
     return Note(
         id=row["id"],
@@ -289,7 +305,28 @@ class PgNoteRepository:
             rows = await self._pool.fetch(query, *args)
         notes = tuple(_preview(r) for r in rows[:limit])
         more = len(rows) > limit
-        return NotePage(notes, encode_cursor(notes[-1]) if more and notes else None)
+        return NotePage(
+            notes,
+            encode_cursor(notes[-1]) if more and notes else None,
+            newer_cursor=encode_cursor(notes[0]) if cursor is not None and notes else None,
+        )
+
+    async def list_newer(
+        self, owner: OwnerId, limit: int, cursor: str, tag: str | None
+    ) -> NotePage:
+        args: list[Any] = [owner, limit + 1, None, None]
+        if tag is not None:
+            args.append(tag)
+        args.extend(decode_cursor(cursor))
+        with storage_errors():
+            rows = await self._pool.fetch(_LIST_BEFORE if tag is None else _LIST_TAG_BEFORE, *args)
+        notes = tuple(_preview(r) for r in reversed(rows[:limit]))  # newest first, as a list is
+        more = len(rows) > limit
+        return NotePage(
+            notes,
+            encode_cursor(notes[-1]) if notes else None,
+            newer_cursor=encode_cursor(notes[0]) if more and notes else None,
+        )
 
     async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits:
         with storage_errors():

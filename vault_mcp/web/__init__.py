@@ -93,6 +93,18 @@ async def _vault_error(request: Request, exc: Exception) -> Response:
     return await views.page_error(request, exc)
 
 
+# Where an unknown address is answered in JSON, as the rest of the API is.
+_MACHINE_PATHS = ("/api/", "/oauth/", "/.well-known/", "/mcp")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A page in the site's style for a person's browser, JSON for programs."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and not request.url.path.startswith(_MACHINE_PATHS):
+        return await views.missing_page(request)
+    return await errors.handle_http_error(request, exc)
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlette:
     """A fresh app; the database and model open in the background when its lifespan starts."""
     secret = load_or_create_secret(
@@ -167,11 +179,19 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
         ],
         exception_handlers={
             VaultError: _vault_error,
-            HTTPException: errors.handle_http_error,
+            HTTPException: _http_error,
             Exception: errors.handle_unexpected,
         },
         lifespan=lifespan,
     )
+
+    async def unknown_path(request: Request, exc: Exception) -> Response:
+        # The SDK's app answers every path the host has no route for; the page for it is
+        # the host's (its templates, keys and settings), so the request is the host's again.
+        request.scope["app"] = app
+        return await _http_error(request, exc)
+
+    mcp_app.add_exception_handler(404, unknown_path)
     app.state.services = handle
     app.state.csrf_key = session.csrf_key(secret)
     app.state.settings = settings

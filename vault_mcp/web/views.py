@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -27,8 +28,14 @@ from vault_mcp.web import session
 from vault_mcp.web.authn import SessionUser
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import retry_headers, status_of
+from vault_mcp.web.listing import list_href, list_page
+from vault_mcp.web.markdown import marked, plain_text, render_note, snippet_text
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["plain"] = plain_text
+templates.env.filters["snippet"] = snippet_text
+templates.env.filters["marked"] = marked
+templates.env.globals["list_href"] = list_href
 PAGE_SIZE = 20
 # Forms are read by us, capped, before anything looks at them (Starlette's own parser holds
 # 1,000 fields of 1 MB each, and spools files to disk). A small form (sign-in, sign-out,
@@ -37,14 +44,27 @@ PAGE_SIZE = 20
 SMALL_FORM_BYTES = 16 * 1024
 MAX_FORM_FIELDS = 20
 _FORM_SLACK = 64 * 1024
+# What a redirect may ask a page to say (`?notice=<key>`): a page shows only these words,
+# never text from the address.
+NOTICES = {
+    "signed-out": "You are signed out.",
+    "deleted": "Note moved to the trash.",
+    "restored": "Note restored.",
+    "revoked": "Revoked: that app can no longer reach your vault.",
+    "account-created": "Your account is ready.",
+}
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("user", None)
+    context.setdefault("notice", NOTICES.get(request.query_params.get("notice", "")))
     response = templates.TemplateResponse(
         request, name, {"csrf_token": session.csrf_token(request), **context}, status_code=status
     )
     session.set_csrf_cookie(request, response)
+    # Every page is a signed-in one or the sign-in page: none may be kept, so that Back
+    # after signing out shows no note.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -143,7 +163,7 @@ async def logout(request: Request) -> Response:
     token = session.session_cookie(request)
     if token:
         await services.auth.end_web_session(token)
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?notice=signed-out", status_code=303)
     session.end_session(request, response)
     return response
 
@@ -153,8 +173,6 @@ async def notes_page(request: Request) -> Response:
     if person is None:
         return to_login(request)
     services, user_id, username = person
-    context: dict[str, Any] = {"user": username, "query": "", "error": None, "draft": {}}
-    status = 200
     if request.method == "POST":
         form = await form_with_csrf(request, note_form_bytes(request))
         draft = {k: _text(form, k) for k in ("title", "content", "tags")}
@@ -164,18 +182,20 @@ async def notes_page(request: Request) -> Response:
             )
             return RedirectResponse(f"/notes/{note.id}", status_code=303)
         except InvalidInput as exc:
-            context.update(error=exc.message, draft=draft)
-            status = 422
+            return render(request, "new.html", 422, user=username, error=exc.message, draft=draft)
     query = request.query_params.get("q", "").strip()
     if query:
         hits = await services.notes.search(user_id, query, limit=PAGE_SIZE)
-        context.update(query=query, hits=hits)
-    else:
-        page = await services.notes.list(
-            user_id, limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None
-        )
-        context.update(notes=page.notes, next_cursor=page.next_cursor)
-    return render(request, "notes.html", status, **context)
+        return render(request, "notes.html", user=username, query=query, hits=hits, draft={})
+    page = await list_page(services, user_id, request.query_params, PAGE_SIZE)
+    return render(request, "notes.html", user=username, query="", page=page, draft={})
+
+
+async def new_note_page(request: Request) -> Response:
+    person = await signed_in(request)
+    if person is None:
+        return to_login(request)
+    return render(request, "new.html", user=person[2], error=None, draft={})
 
 
 async def note_page(request: Request) -> Response:
@@ -184,7 +204,7 @@ async def note_page(request: Request) -> Response:
         return to_login(request)
     services, user_id, username = person
     note_id = request.path_params["note_id"]
-    error, status = None, 200
+    error, status, draft = None, 200, None
     try:
         if request.method == "POST":
             form = await form_with_csrf(request, note_form_bytes(request))
@@ -201,16 +221,42 @@ async def note_page(request: Request) -> Response:
                 )
                 return RedirectResponse(f"/notes/{note_id}", status_code=303)
             except InvalidInput as exc:
+                # The form comes back as it was sent, not as stored: nothing typed is lost.
                 error, status = exc.message, 422
+                draft = {k: _text(form, k) for k in ("title", "content", "tags")}
         note = await services.notes.get(user_id, note_id)
     except (NotFound, InvalidInput) as exc:
-        return render(request, "error.html", 404, user=username, message=exc.message)
-    return render(request, "note.html", status, user=username, note=note, error=error)
+        return render(
+            request, "error.html", 404, user=username, title="Not found", message=exc.message
+        )
+    if draft is None:
+        draft = {"title": note.title, "content": note.content, "tags": ", ".join(note.tags)}
+    body = await run_in_threadpool(render_note, note.content)
+    return render(
+        request, "note.html", status, user=username, note=note, body=body, error=error, draft=draft
+    )
+
+
+def _username(request: Request) -> str | None:
+    user = request.scope.get("user")
+    return user.username if isinstance(user, SessionUser) else None
+
+
+async def missing_page(request: Request) -> Response:
+    """An address with no page here, said in the site's own style."""
+    return render(
+        request,
+        "error.html",
+        404,
+        user=_username(request),
+        title="Not found",
+        message="There is no page at this address.",
+    )
 
 
 async def page_error(request: Request, exc: VaultError) -> Response:
     status, _ = status_of(exc)
-    response = render(request, "error.html", status, message=exc.message)
+    response = render(request, "error.html", status, user=_username(request), message=exc.message)
     response.headers.update(retry_headers(exc))
     return response
 
@@ -220,6 +266,7 @@ routes = [
     Route("/login", login_page, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/notes", notes_page, methods=["GET", "POST"]),
+    Route("/notes/new", new_note_page),
     Route("/notes/{note_id}", note_page, methods=["GET", "POST"]),
     Route("/notes/{note_id}/delete", note_page, methods=["POST"]),
 ]
