@@ -72,10 +72,12 @@ def build_auth(
     from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.auth.tokens import AccessTokenIssuer
+    from vault_mcp.db.connected_apps import PgConnectedAppStore
     from vault_mcp.db.login_throttle import PgLoginThrottle
     from vault_mcp.db.oauth import PgClientStore, PgCodeStore
     from vault_mcp.db.personal_tokens import PgPersonalTokenStore
     from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+    from vault_mcp.db.setup_codes import PgSetupCodeStore
     from vault_mcp.db.users import PgUserRepository
 
     base_url = settings.base_url()
@@ -91,6 +93,8 @@ def build_auth(
         ),
         PgLoginThrottle(pool),
         PgPersonalTokenStore(pool),
+        PgConnectedAppStore(pool),
+        PgSetupCodeStore(pool),
     )
     oauth = OAuthServer(
         ClientRegistry(

@@ -24,6 +24,7 @@ from vault_mcp.errors import (
 )
 from vault_mcp.runtime import Services
 from vault_mcp.web import session
+from vault_mcp.web.asking_app import asking_app
 from vault_mcp.web.authn import SessionUser
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import retry_headers, status_of
@@ -118,9 +119,13 @@ async def home(request: Request) -> Response:
 
 async def login_page(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
-    if request.method == "GET":
-        return render(request, "login.html", next=next_path)
     services = await services_of(request)
+    if await services.auth.needs_first_account():
+        return RedirectResponse("/setup", status_code=303)
+    context: dict[str, Any] = {"next": next_path, "app": await asking_app(services, next_path)}
+    if request.method == "GET":
+        return render(request, "login.html", **context)
+    username = ""
     try:
         form = await form_with_csrf(request)
         username = _text(form, "username")
@@ -128,7 +133,10 @@ async def login_page(request: Request) -> Response:
         token = await services.auth.start_web_session(username, _text(form, "password"), address)
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
-        response = render(request, "login.html", status, error=exc.message, next=next_path)
+        # The name is given back (the password never is), so a typo costs one field.
+        response = render(
+            request, "login.html", status, error=exc.message, username=username, **context
+        )
         response.headers.update(retry_headers(exc))
         return response
     response = RedirectResponse(next_path, status_code=303)
