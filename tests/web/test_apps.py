@@ -117,16 +117,16 @@ def test_a_personal_token_revoked_on_the_apps_page_gets_401(
 def test_another_accounts_apps_are_not_listed_and_cannot_be_revoked(
     http: TestClient, make_token: Callable[[str, str], str], database_url: str
 ) -> None:
-    client = register(http, client_name="Alice's connector")
+    client = register(http, client_name="Alice connector")
     sign_in(http, "alice")
     tokens = tokens_for(http, client["client_id"])
-    token = make_token("alice's script", "alice")
+    token = make_token("alice backup", "alice")
     [row] = _query(database_url, "SELECT id FROM personal_access_tokens")
 
     http.cookies.clear()
     sign_in(http, "bob")
     page = http.get("/apps").text
-    assert "connector" not in page and "script" not in page
+    assert "Alice connector" not in page and "alice backup" not in page
     assert _revoke(http, app=client["client_id"])[0] == 404
     assert _revoke(http, token=str(row["id"]))[0] == 404
     assert _revoke(http, token="not-a-uuid")[0] == 404

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import OpenedServices
 from tests.web.conftest import BASE, run
+from tests.web.oauth_helpers import Authorization, register
 from vault_mcp.auth.throttle import ACCOUNT_FAILURES
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.errors import Conflict
@@ -199,3 +200,23 @@ async def test_the_database_lets_only_one_first_account_through(
             await stack.enter_async_context(services.pool.acquire())
     ids = await asyncio.gather(*(services.users.create_first(f"u{i}", hashed) for i in range(8)))
     assert sum(i is not None for i in ids) == 1, ids
+
+
+def test_an_app_connecting_to_a_fresh_vault_gets_its_consent_page_after_setup(
+    fresh: Any,
+) -> None:
+    browser = fresh(LOOPBACK)
+    client = register(browser)
+    request = Authorization.start(client["client_id"])
+    to_login = browser.get("/oauth/authorize", params=request.params)
+    to_setup = browser.get(to_login.headers["location"])
+    assert to_setup.headers["location"].startswith("/setup?next=/oauth/authorize")
+    page = browser.get(to_setup.headers["location"])
+    csrf = _CSRF.search(page.text)
+    assert csrf is not None
+    form = {"username": "erin", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    created = browser.post(to_setup.headers["location"], data={**form, "csrf_token": csrf.group(1)})
+    assert created.status_code == 303
+    assert created.headers["location"].startswith("/oauth/authorize?")
+    consent = browser.get(created.headers["location"])
+    assert consent.status_code == 200 and "Connect Test client" in consent.text

@@ -18,7 +18,7 @@ from vault_mcp.errors import Conflict, InvalidInput, TooManyAttempts, Unauthoriz
 from vault_mcp.web import session
 from vault_mcp.web.context import services_of
 from vault_mcp.web.errors import retry_headers, status_of
-from vault_mcp.web.views import form_with_csrf, render
+from vault_mcp.web.views import _safe_next, form_with_csrf, render
 
 if TYPE_CHECKING:
     from vault_mcp.auth.service import AuthService
@@ -97,8 +97,9 @@ async def setup_page(request: Request) -> Response:
     local = on_this_machine(request)
     if not local:
         await _code_log(request).ensure_printed(services.auth)
+    next_path = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
-        return _page(request, 200, local)
+        return _page(request, 200, local, next=next_path)
     form = await form_with_csrf(request)
     fields = {k: v if isinstance(v := form.get(k, ""), str) else "" for k in _FIELDS}
     try:
@@ -112,10 +113,14 @@ async def setup_page(request: Request) -> Response:
         return RedirectResponse("/login", status_code=303)
     except (InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
-        response = _page(request, status, local, error=exc.message, username=fields["username"])
+        response = _page(
+            request, status, local, next=next_path, error=exc.message, username=fields["username"]
+        )
         response.headers.update(retry_headers(exc))
         return response
-    response = RedirectResponse("/notes?notice=account-created", status_code=303)
+    # Where the person was going (an app's connection request), else the notes with a notice.
+    target = "/notes?notice=account-created" if next_path == "/notes" else next_path
+    response = RedirectResponse(target, status_code=303)
     max_age = int(request.app.state.settings.refresh_ttl.total_seconds())
     session.start_session(request, response, token, max_age)
     return response

@@ -120,8 +120,9 @@ async def home(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
     services = await services_of(request)
-    if await services.auth.needs_first_account():
-        return RedirectResponse("/setup", status_code=303)
+    if await services.auth.needs_first_account():  # first run: make the account, then go on
+        target = "" if next_path == "/notes" else f"?next={quote(next_path)}"
+        return RedirectResponse(f"/setup{target}", status_code=303)
     context: dict[str, Any] = {"next": next_path, "app": await asking_app(services, next_path)}
     if request.method == "GET":
         return render(request, "login.html", **context)
