@@ -51,6 +51,7 @@ async def test_through_a_proxy_the_setup_page_wants_the_code_from_the_log(
     tmp_path: Path, database_url: str
 ) -> None:
     async with running_serve(server_env(tmp_path, database_url)) as base, async_playwright() as p:
+        ARTIFACTS.mkdir(exist_ok=True)
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # What the shipped nginx.conf adds: uvicorn then sees the browser's own address.
         context = await browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
@@ -66,6 +67,7 @@ async def test_through_a_proxy_the_setup_page_wants_the_code_from_the_log(
         await page.fill("input[name=repeat]", "a long first password")
         await page.click("button:has-text('Create the account')")
         await page.wait_for_selector("p.error:has-text('the setup code is wrong')")
+        await page.screenshot(path=str(ARTIFACTS / "setup-page-with-code.png"), full_page=True)
         assert await page.input_value("input[name=username]") == "erin"
         await page.fill("input[name=code]", codes[-1])
         await _create(page, base, "erin")

@@ -220,3 +220,21 @@ def test_an_app_connecting_to_a_fresh_vault_gets_its_consent_page_after_setup(
     assert created.headers["location"].startswith("/oauth/authorize?")
     consent = browser.get(created.headers["location"])
     assert consent.status_code == 200 and "Connect Test client" in consent.text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"code": "AB\x00CD-EFGH"},
+        {"username": "er\x00in"},
+        {"code": "A" * 10_000},
+    ],
+    ids=["nul-code", "nul-name", "long-code"],
+)
+def test_hostile_setup_forms_get_a_message_not_a_500(
+    fresh: Any, database_url: str, fields: dict[str, str]
+) -> None:
+    answer = _submit(fresh(), **fields)
+    assert answer.status_code in (401, 413, 422), answer.text
+    assert 'role="alert"' in answer.text or answer.status_code == 413
+    assert _accounts(database_url) == []
