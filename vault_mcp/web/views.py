@@ -123,9 +123,9 @@ async def login_page(request: Request) -> Response:
     if await services.auth.needs_first_account():  # first run: make the account, then go on
         target = "" if next_path == "/notes" else f"?next={quote(next_path)}"
         return RedirectResponse(f"/setup{target}", status_code=303)
-    context: dict[str, Any] = {"next": next_path, "app": await asking_app(services, next_path)}
     if request.method == "GET":
-        return render(request, "login.html", **context)
+        app = await asking_app(services, next_path)
+        return render(request, "login.html", next=next_path, app=app)
     username = ""
     try:
         form = await form_with_csrf(request)
@@ -135,8 +135,15 @@ async def login_page(request: Request) -> Response:
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
         # The name is given back (the password never is), so a typo costs one field.
+        app = await asking_app(services, next_path)
         response = render(
-            request, "login.html", status, error=exc.message, username=username, **context
+            request,
+            "login.html",
+            status,
+            error=exc.message,
+            username=username,
+            next=next_path,
+            app=app,
         )
         response.headers.update(retry_headers(exc))
         return response
