@@ -105,3 +105,18 @@ def test_private_addresses_are_refused_unless_the_operator_allows_them(
         sign_in(http)
         page = http.get("/oauth/authorize", params=Authorization.start(client_id).params)
         assert page.status_code == 400 and "private address" in page.text
+
+
+def test_a_metadata_document_client_is_listed_by_its_name_and_host_on_the_apps_page(
+    app_settings: Settings, accounts: dict[str, int], documents: Documents
+) -> None:
+    base, routes = documents
+    client_id = f"{base}/oauth/client.json"
+    routes["/oauth/client.json"] = _json(_document(client_id, client_name="Doc <App>"))
+    with _app(app_settings) as http:
+        sign_in(http)
+        auth_request = Authorization.start(client_id)
+        tokens = exchange(http, auth_request, approved_code(http, auth_request))
+        assert tokens.status_code == 200, tokens.text
+        page = http.get("/apps").text
+    assert "Doc &lt;App&gt;" in page and base.removeprefix("https://") in page

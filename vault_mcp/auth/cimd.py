@@ -143,6 +143,13 @@ class ClientMetadataFetcher:
         self._remember(client_id, document, CACHE_SECONDS)
         return document
 
+    def cached(self, client_id: str) -> dict[str, Any] | None:
+        """The document if it is cached and good, without fetching (a listing's names)."""
+        cached = self._cache.get(client_id)
+        if cached is None or cached[0] <= time.monotonic() or isinstance(cached[1], OAuthError):
+            return None
+        return cached[1]
+
     def _remember(self, client_id: str, value: dict[str, Any] | OAuthError, ttl: float) -> None:
         self._cache.pop(client_id, None)
         while len(self._cache) >= CACHE_ENTRIES:

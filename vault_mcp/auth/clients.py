@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from vault_mcp.auth.cimd import ClientMetadataFetcher, looks_like_metadata_url
 from vault_mcp.auth.models import StoredClient, digest
@@ -38,6 +39,13 @@ class OAuthClient:
     @property
     def display_name(self) -> str:
         return self.name or self.client_id
+
+    def host(self, redirect_uri: str) -> str:
+        """Who the client really is: its metadata document's host, or else the host its
+        codes go to (a registered name is whatever the registrant typed)."""
+        if looks_like_metadata_url(self.client_id):
+            return urlsplit(self.client_id).netloc
+        return urlsplit(redirect_uri).netloc
 
     def secret_matches(self, secret: str | None) -> bool:
         if self.secret_hash is None or secret is None:
@@ -181,6 +189,19 @@ class ClientRegistry:
             stored.auth_method,
             stored.secret_hash,
         )
+
+    async def describe(self, client_id: str) -> tuple[str | None, str | None]:
+        """A connected client's name and host for a listing, without fetching anything."""
+        if looks_like_metadata_url(client_id):
+            document = self._fetcher.cached(client_id) or {}
+            name = document.get("client_name")
+            return (name if isinstance(name, str) else None), urlsplit(client_id).netloc
+        stored = await self._store.get(client_id) if _storable(client_id) else None
+        if stored is None:
+            return None, None
+        return stored.name, urlsplit(
+            stored.redirect_uris[0]
+        ).netloc if stored.redirect_uris else None
 
     def _from_document(self, client_id: str, document: dict[str, Any]) -> OAuthClient:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from vault_mcp.auth.scopes import ALL_SCOPES
@@ -96,6 +96,27 @@ class PersonalToken:
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """An OAuth client holding at least one live sign-in of an account."""
+
+    client_id: str
+    scopes: tuple[str, ...]
+    connected_at: datetime  # when its oldest live sign-in began
+    last_used_at: datetime
+    name: str | None = None  # from its registration or metadata document, when known
+    host: str | None = None  # where its sign-ins were sent: who it really is
+
+    def merged(self, other: ConnectedApp) -> ConnectedApp:
+        """The same client's other sign-in folded in (it signed in twice)."""
+        return replace(
+            self,
+            scopes=tuple(sorted(set(self.scopes) | set(other.scopes))),
+            connected_at=min(self.connected_at, other.connected_at),
+            last_used_at=max(self.last_used_at, other.last_used_at),
+        )
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from vault_mcp.auth.clients import AUTH_METHODS, ClientRegistry, OAuthClient
-from vault_mcp.auth.models import CodeGrant, Grant
+from vault_mcp.auth.models import CodeGrant, ConnectedApp, Grant
 from vault_mcp.auth.redirects import redirect_matches
 from vault_mcp.auth.scopes import ALL_SCOPES, parse_scopes, unknown_scopes
 from vault_mcp.auth.service import AuthService
@@ -307,6 +307,25 @@ class OAuthServer:
         if not token:
             raise OAuthError("invalid_request", "the request carries no token")
         await self._auth.revoke_grant(token, client.client_id)
+
+    # -- connected apps (the account's page) ------------------------------------------------
+
+    async def connected_apps(self, user_id: int) -> list[ConnectedApp]:
+        """The account's connected clients, each with the name and host it is known by."""
+        apps = []
+        for app in await self._auth.connected_apps(user_id):
+            name, host = await self._clients.describe(app.client_id)
+            apps.append(replace(app, name=name, host=host))
+        return apps
+
+    async def asking_app(self, params: Mapping[str, str]) -> tuple[str, str] | None:
+        """The name and host of the client behind a pending authorization request, or None
+        if the request would be refused anyway (the sign-in page names no one then)."""
+        try:
+            request = await self.authorization_request(params)
+        except OAuthError:
+            return None
+        return request.client.display_name, request.client.host(request.redirect_uri)
 
     # -- discovery --------------------------------------------------------------------------
 

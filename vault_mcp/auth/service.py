@@ -7,10 +7,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vault_mcp.auth.models import Grant, PersonalToken, Principal, User, canonical_username
-from vault_mcp.auth.passwords import hash_password, verify_password
+from vault_mcp.auth.models import (
+    ConnectedApp,
+    Grant,
+    PersonalToken,
+    Principal,
+    User,
+    canonical_username,
+    validate_username,
+)
+from vault_mcp.auth.passwords import check_password_strength, hash_password, verify_password
 from vault_mcp.auth.scopes import ALL_SCOPES, is_personal_token, unknown_scopes
-from vault_mcp.auth.stores import LoginThrottle, PersonalTokenStore, RefreshTokenStore, UserStore
+from vault_mcp.auth.setup_code import new_code, normalized
+from vault_mcp.auth.stores import (
+    ConnectedAppStore,
+    LoginThrottle,
+    PersonalTokenStore,
+    RefreshTokenStore,
+    SetupCodeStore,
+    UserStore,
+)
 from vault_mcp.auth.tokens import AccessTokenIssuer
 from vault_mcp.domain import check_text
 from vault_mcp.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -37,7 +53,11 @@ class AuthService:
         access_tokens: AccessTokenIssuer,
         throttle: LoginThrottle,
         personal_tokens: PersonalTokenStore,
+        apps: ConnectedAppStore,
+        setup_codes: SetupCodeStore,
     ) -> None:
+        self._apps = apps
+        self._setup_codes = setup_codes
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._access_tokens = access_tokens
@@ -111,6 +131,8 @@ class AuthService:
             raise Unauthorized(
                 "the account of this token no longer exists, or its sign-in was revoked"
             )
+        if claims.client_id is not None and claims.family_id is not None:
+            await self._apps.used(claims.family_id)
         return Principal(
             claims.user_id, claims.scopes, claims.expires_at, claims.client_id, claims.family_id
         )
@@ -213,6 +235,57 @@ class AuthService:
             return None
         await self.add_user("admin", password)
         return True
+
+    # -- the first account, made in the browser ------------------------------------------
+
+    async def needs_first_account(self) -> bool:
+        return not await self._users.any_can_log_in()
+
+    async def new_setup_code(self) -> str:
+        """A one-time code (to print in the log) that lets any browser create the first
+        account; it stops working once an account exists."""
+        code = new_code()
+        await self._setup_codes.add(normalized(code))
+        return code
+
+    async def create_first_account(
+        self, username: str, password: str, address: str, code: str | None
+    ) -> str:
+        """Create the vault's first account and a web session for it (its token). `code`:
+        the setup code the person typed, or None where the door trusts the browser (one on
+        this machine). Conflict once an account exists, however many race for it."""
+        check_text("the user name", username)
+        check_text("the password", password)
+        username = validate_username(username)
+        check_password_strength(password)
+        if not await self.needs_first_account():
+            raise Conflict("the vault already has an account; sign in")
+        if code is not None:
+            check_text("the setup code", code)
+            # The sign-in throttle, in a bucket of the address's own: a wrong code never
+            # locks out the person who holds the right one.
+            attempt = await self._throttle.attempt(f"(setup code) {address}", address)
+            if not await self._setup_codes.matches(normalized(code)):
+                raise Unauthorized("the setup code is wrong; it is in the server's log")
+            await self._throttle.succeeded(attempt)
+        user_id = await self._users.create_first(username, await hash_password(password))
+        if user_id is None:
+            raise Conflict("the vault already has an account; sign in")
+        token, _ = await self._refresh_tokens.issue(user_id)
+        return token
+
+    # -- connected apps --------------------------------------------------------------------
+
+    async def connected_apps(self, user_id: int) -> list[ConnectedApp]:
+        return await self._apps.connected(user_id)
+
+    async def disconnect_app(self, user_id: int, client_id: str) -> None:
+        """End every sign-in of `client_id` for this account: its refresh tokens at once,
+        and its access tokens on their next request (on every server: each request asks
+        the database whether its sign-in was revoked)."""
+        check_text("the app", client_id)
+        if not await self._apps.revoke(user_id, client_id):
+            raise NotFound("no app with that id is connected to your account")
 
     # -- personal tokens -----------------------------------------------------------------
 

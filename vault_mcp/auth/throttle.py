@@ -10,3 +10,11 @@ from __future__ import annotations
 ACCOUNT_FAILURES = 5
 ADDRESS_FAILURES = 20
 WINDOW_SECONDS = 15 * 60
+
+
+def in_words(seconds: int) -> str:
+    """A wait as a person reads it: "15 minutes", "1 minute", "40 seconds"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)  # rounded up: never sooner than the throttle allows
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -11,7 +11,7 @@ import math
 from datetime import timedelta
 
 from vault_mcp.auth.models import Attempt
-from vault_mcp.auth.throttle import ACCOUNT_FAILURES, ADDRESS_FAILURES, WINDOW_SECONDS
+from vault_mcp.auth.throttle import ACCOUNT_FAILURES, ADDRESS_FAILURES, WINDOW_SECONDS, in_words
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.errors import TooManyAttempts
 
@@ -52,7 +52,9 @@ class PgLoginThrottle:
                     attempt_id = await conn.fetchval(_RECORD, account, address)
                     return Attempt(int(attempt_id), account)
         seconds = max(1, math.ceil(float(wait)))
-        raise TooManyAttempts(f"too many failed sign-ins; try again in {seconds} seconds", seconds)
+        raise TooManyAttempts(
+            f"too many failed sign-ins; try again in {in_words(seconds)}", seconds
+        )
 
     async def succeeded(self, attempt: Attempt) -> None:
         with storage_errors():

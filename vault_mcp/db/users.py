@@ -12,6 +12,11 @@ WITH created AS (
 )
 SELECT id FROM created UNION ALL SELECT id FROM users WHERE username = $1 LIMIT 1
 """
+_CLAIM_NAME = """
+INSERT INTO users (username, password_hash) VALUES ($1, $2)
+ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash
+RETURNING id
+"""
 _CREATE = "INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING id"
 _BY_NAME = "SELECT id, username, password_hash, created_at FROM users WHERE username = $1"
 _BY_ID = "SELECT id, username, password_hash, created_at FROM users WHERE id = $1"
@@ -37,6 +42,10 @@ SELECT (SELECT count(*) FROM notes WHERE owner_id = $1)
 _LOCK = "SELECT true FROM users WHERE id = $1 FOR UPDATE"
 _DELETE = "DELETE FROM users WHERE id = $1"
 _ANY_LOGIN = "SELECT EXISTS (SELECT 1 FROM users WHERE password_hash IS NOT NULL)"
+# Two first-run forms submitted at once (or on two servers) queue on this lock, and the
+# second one sees the first one's account.
+_FIRST_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('vault-mcp first account', 7661))"
+_VOID_SETUP_CODES = "DELETE FROM setup_codes"
 
 
 class PgUserRepository:
@@ -107,3 +116,15 @@ class PgUserRepository:
     async def any_can_log_in(self) -> bool:
         with storage_errors():
             return bool(await self._pool.fetchval(_ANY_LOGIN))
+
+    async def create_first(self, username: str, password_hash: str) -> int | None:
+        username = validate_username(username)
+        with storage_errors():
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(_FIRST_LOCK)
+                if await conn.fetchval(_ANY_LOGIN):
+                    return None
+                await conn.execute(_VOID_SETUP_CODES)
+                # A password-less account of that name (the stdio owner) gets the password.
+                user_id = await conn.fetchval(_CLAIM_NAME, username, password_hash)
+                return int(user_id)

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.db.pool import Pool
-    from vault_mcp.transfer.archive import ArchiveService
     from vault_mcp.recovery import RecoveryService
+    from vault_mcp.transfer.archive import ArchiveService
 
 # The adapters pull in asyncpg, numpy and pgvector (~0.2 s of imports). A server imports
 # them in a worker thread after it starts, so they never delay the MCP handshake.
@@ -83,10 +83,12 @@ def build_auth(
     from vault_mcp.auth.oauth import OAuthServer
     from vault_mcp.auth.service import AuthService
     from vault_mcp.auth.tokens import AccessTokenIssuer
+    from vault_mcp.db.connected_apps import PgConnectedAppStore
     from vault_mcp.db.login_throttle import PgLoginThrottle
     from vault_mcp.db.oauth import PgClientStore, PgCodeStore
     from vault_mcp.db.personal_tokens import PgPersonalTokenStore
     from vault_mcp.db.refresh_tokens import PgRefreshTokenStore
+    from vault_mcp.db.setup_codes import PgSetupCodeStore
     from vault_mcp.db.users import PgUserRepository
 
     base_url = settings.base_url()
@@ -102,6 +104,8 @@ def build_auth(
         ),
         PgLoginThrottle(pool),
         PgPersonalTokenStore(pool),
+        PgConnectedAppStore(pool),
+        PgSetupCodeStore(pool),
     )
     oauth = OAuthServer(
         ClientRegistry(
@@ -146,8 +150,8 @@ async def open_services(
     from vault_mcp.db.users import PgUserRepository
     from vault_mcp.domain import Limits
     from vault_mcp.embeddings import create_embedder
-    from vault_mcp.transfer.archive import ArchiveService
     from vault_mcp.recovery import RecoveryService
+    from vault_mcp.transfer.archive import ArchiveService
 
     # The model starts loading first: it is the slowest part and needs nothing else.
     embedder = embedder if embedder is not None else create_embedder(settings)

@@ -29,9 +29,18 @@ from vault_mcp.service import Embedder
 from vault_mcp.settings import Settings
 from vault_mcp.tools import build_mcp_server
 from vault_mcp.tools.context import ServicesProvider
-from vault_mcp.web import api, errors, health, oauth, session, views
+from vault_mcp.web import (
+    api,
+    apps_views,
+    errors,
+    health,
+    oauth,
+    session,
+    setup_views,
+    trash_views,
+    views,
+)
 from vault_mcp.web import export as export_download
-from vault_mcp.web import api, errors, health, oauth, session, trash_views, views
 from vault_mcp.web.authn import VaultAuthBackend, VaultTokenVerifier, on_auth_error
 from vault_mcp.web.cors import CorsByPath
 from vault_mcp.web.mcp_sessions import MAX_SESSIONS_PER_ACCOUNT, SessionCap
@@ -43,22 +52,22 @@ log = logging.getLogger(__name__)
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
-async def bootstrap_accounts(handle: ServicesHandle, settings: Settings) -> None:
-    """With no account able to sign in: create `admin` from VAULT_ADMIN_PASSWORD, or say how."""
+async def bootstrap_accounts(
+    handle: ServicesHandle, settings: Settings, codes: setup_views.SetupCodeLog
+) -> None:
+    """With no account able to sign in: create `admin` from VAULT_ADMIN_PASSWORD, or say how
+    (with a setup code for the browser)."""
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         services = await handle.opened()  # however long the database takes to answer
         created = await services.auth.bootstrap_admin(password)
+        if created is None:
+            await codes.ensure_printed(services.auth)
     except VaultError as exc:
         log.error("could not set up the first account: %s", exc.message)
         return
     if created:
         log.warning("created the account 'admin' with the password in VAULT_ADMIN_PASSWORD")
-    elif created is None:
-        log.warning(
-            "no account can sign in yet; create one with `vault-mcp user add NAME` "
-            "(or set VAULT_ADMIN_PASSWORD to create 'admin' on start)"
-        )
 
 
 def _without_sdk_authentication(mcp_app: Starlette) -> None:
@@ -112,6 +121,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
     )
     handle = ServicesHandle(settings, embedder, act_as_default_user=False, jwt_secret=secret)
     base_url = settings.base_url()
+    setup_codes = setup_views.SetupCodeLog(base_url)
 
     @asynccontextmanager
     async def borrow_services(_: MCPServer[ServicesProvider]) -> AsyncIterator[ServicesProvider]:
@@ -149,7 +159,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # A mounted app's own lifespan never runs: the host must run the session manager.
         async with handle, mcp.session_manager.run():
-            bootstrap = asyncio.create_task(bootstrap_accounts(handle, settings))
+            bootstrap = asyncio.create_task(bootstrap_accounts(handle, settings, setup_codes))
             with recorded(settings):  # so that stdio on this data dir links to this port
                 yield
             bootstrap.cancel()
@@ -163,6 +173,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
             *views.routes,
             *export_download.routes,
             *trash_views.routes,
+            *apps_views.routes,
+            *setup_views.routes,
             Mount(
                 "/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"
             ),
@@ -195,4 +207,5 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> Starlett
     app.state.services = handle
     app.state.csrf_key = session.csrf_key(secret)
     app.state.settings = settings
+    app.state.setup_codes = setup_codes
     return app

@@ -151,6 +151,7 @@ def _consent_page(
         user=username,
         client_name=auth_request.client.display_name,
         client_id=auth_request.client.client_id,
+        client_host=auth_request.client.host(auth_request.redirect_uri),
         redirect_host=urlsplit(auth_request.redirect_uri).netloc,
         scopes=[(s, SCOPE_WORDING[s]) for s in auth_request.scopes],
         params=params,

@@ -25,6 +25,7 @@ from vault_mcp.errors import (
 )
 from vault_mcp.runtime import Services
 from vault_mcp.web import session
+from vault_mcp.web.asking_app import asking_app
 from vault_mcp.web.authn import SessionUser
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import retry_headers, status_of
@@ -138,9 +139,14 @@ async def home(request: Request) -> Response:
 
 async def login_page(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
-    if request.method == "GET":
-        return render(request, "login.html", next=next_path)
     services = await services_of(request)
+    if await services.auth.needs_first_account():  # first run: make the account, then go on
+        target = "" if next_path == "/notes" else f"?next={quote(next_path)}"
+        return RedirectResponse(f"/setup{target}", status_code=303)
+    if request.method == "GET":
+        app = await asking_app(services, next_path)
+        return render(request, "login.html", next=next_path, app=app)
+    username = ""
     try:
         form = await form_with_csrf(request)
         username = _text(form, "username")
@@ -148,7 +154,17 @@ async def login_page(request: Request) -> Response:
         token = await services.auth.start_web_session(username, _text(form, "password"), address)
     except (Forbidden, InvalidInput, Unauthorized, TooManyAttempts) as exc:
         status, _ = status_of(exc)
-        response = render(request, "login.html", status, error=exc.message, next=next_path)
+        # The name is given back (the password never is), so a typo costs one field.
+        app = await asking_app(services, next_path)
+        response = render(
+            request,
+            "login.html",
+            status,
+            error=exc.message,
+            username=username,
+            next=next_path,
+            app=app,
+        )
         response.headers.update(retry_headers(exc))
         return response
     response = RedirectResponse(next_path, status_code=303)
