@@ -126,8 +126,11 @@ async def _delete(run: SmokeRun) -> str:
     response.raise_for_status()
     gone = await run.http.get(f"{run.url}/api/v1/notes/{run.note_id}", headers=run.auth)
     _expect(gone.status_code == 404, f"the note is still there ({gone.status_code})")
+    # Deleting moves a note to the trash; a smoke run leaves nothing behind there either.
+    purged = await run.http.delete(f"{run.url}/api/v1/trash/{run.note_id}", headers=run.auth)
+    _expect(purged.status_code == 204, f"could not empty it from the trash ({purged.status_code})")
     run.note_id = None
-    return ""
+    return ", and from the trash"
 
 
 def _verify(insecure: bool, ca_file: str | None) -> ssl.SSLContext | bool:

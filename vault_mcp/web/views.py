@@ -56,9 +56,16 @@ NOTICES = {
 }
 
 
+def _model_is_being_prepared(request: Request) -> bool:
+    """The one-time ONNX export of a new data dir is running (saving and search wait)."""
+    handle = getattr(request.app.state, "services", None)
+    return getattr(handle, "embedder_state", None) == "preparing"
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("user", None)
     context.setdefault("notice", NOTICES.get(request.query_params.get("notice", "")))
+    context.setdefault("preparing", _model_is_being_prepared(request))
     response = templates.TemplateResponse(
         request, name, {"csrf_token": session.csrf_token(request), **context}, status_code=status
     )
