@@ -237,3 +237,48 @@ def test_an_mcp_memory_service_export_becomes_notes_with_their_tags_and_times(
     assert deploy["updated_at"] == datetime.fromtimestamp(1700003600, UTC)
     assert rows["Standup"]["updated_at"] == rows["Standup"]["created_at"]
     assert uuid.UUID(str(deploy["id"]))  # a new id: a content hash is no note id
+
+
+async def _trash(url: str, note_id: uuid.UUID) -> None:
+    from vault_mcp.db.pool import open_pool
+    from vault_mcp.db.trash import move_to_trash
+
+    async with open_pool(url, max_size=1) as pool:
+        owner = await pool.fetchval("SELECT owner_id FROM notes WHERE id = $1", note_id)
+        assert await move_to_trash(pool, owner, note_id)
+
+
+def test_importing_a_backup_again_after_a_delete_leaves_the_trashed_note_alone(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    asyncio.run(_fill(database_url, "ann", [NOTES[0], NOTES[4]]))
+    _use(monkeypatch, database_url)
+    backup = tmp_path / "backup.json"
+    assert main(["export", str(backup), "--user", "ann"]) == 0
+    kept, deleted = asyncio.run(_fetch(database_url, ROWS, "ann"))
+    asyncio.run(_trash(database_url, deleted["id"]))
+    capsys.readouterr()
+
+    # With ids: the trashed note's id stays its own (a restore would otherwise collide).
+    assert main(["import", str(backup), "--user", "ann"]) == 0
+    assert "imported 0 note(s) from 2 note(s)" in capsys.readouterr().out
+    assert asyncio.run(_fetch(database_url, ROWS, "ann")) == [kept]
+    # Without ids (a plain folder): the same text in the trash is a duplicate too.
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "again.md").write_text(
+        f"---\ntitle: {json.dumps(deleted['title'])}\n---\n{deleted['content']}", newline=""
+    )
+    assert main(["import", str(folder), "--user", "ann"]) == 0
+    assert "imported 0 note(s)" in capsys.readouterr().out
+    # The trashed note's id with another text is refused by name.
+    edited = json.loads(backup.read_text(encoding="utf-8"))
+    edited["notes"] = [{**n, "content": "changed"} for n in edited["notes"]]
+    edited["notes"] = [n for n in edited["notes"] if n["id"] == str(deleted["id"])]
+    backup.write_text(json.dumps(edited), encoding="utf-8")
+    assert main(["import", str(backup), "--user", "ann"]) == 1
+    assert f"refused note {deleted['id']}" in capsys.readouterr().err
+    assert asyncio.run(_fetch(database_url, ROWS, "ann")) == [kept]

@@ -34,8 +34,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"skipped {reason}", file=sys.stderr)
     for note_id in report.conflicts:
         print(
-            f"refused note {note_id}: the vault has a different note with this id "
-            "(not overwritten; delete it first or import into another account)",
+            f"refused note {note_id}: the vault has a different note with this id, live or "
+            "in the trash (not overwritten; delete it for good first, or import into "
+            "another account)",
             file=sys.stderr,
         )
     print(

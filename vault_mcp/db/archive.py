@@ -23,21 +23,34 @@ ORDER BY created_at, id LIMIT $2
 # says only when it last changed).
 _TIMES = """COALESCE($6::timestamptz, $7::timestamptz, clock_timestamp()),
        COALESCE($7::timestamptz, $6::timestamptz, clock_timestamp())"""
-# An id already taken (by this owner or any other) is left alone: ON CONFLICT DO NOTHING.
+# An id already taken (by this owner or any other), live or in the trash, is left alone: a
+# note in the trash keeps its id for its restore (re-importing a backup after deleting a
+# note must not put a second note with that id beside it).
 _INSERT_WITH_ID = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with, created_at, updated_at, id)
-VALUES ($1, $2, $3, $4, $5, {_TIMES}, $8)
+SELECT $1, $2, $3, $4, $5, {_TIMES}, $8
+WHERE NOT EXISTS (SELECT 1 FROM trashed_notes WHERE id = $8)
 ON CONFLICT (id) DO NOTHING
 RETURNING {_COLUMNS}
 """
+# A note without an id is new unless the owner has the same one, live or in the trash
+# (restoring it would make two).
 _INSERT_NEW = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with, created_at, updated_at)
 SELECT $1, $2, $3, $4, $5, {_TIMES}
 WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
+  AND NOT EXISTS (
+    SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3
+  )
 RETURNING {_COLUMNS}
 """
 _COUNT = "SELECT count(*) FROM notes WHERE owner_id = $1"
-_SAME = "SELECT 1 FROM notes WHERE owner_id = $1 AND id = $2 AND title = $3 AND content = $4"
+# The id is taken by this very note (a re-run import), live or in the trash: a duplicate.
+_SAME = """
+SELECT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND id = $2 AND title = $3 AND content = $4)
+    OR EXISTS (SELECT 1 FROM trashed_notes
+               WHERE owner_id = $1 AND id = $2 AND title = $3 AND content = $4)
+"""
 
 
 class PgNoteArchive:

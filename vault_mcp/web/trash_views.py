@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from vault_mcp.errors import InvalidInput, NotFound
 from vault_mcp.runtime import Services
+from vault_mcp.web.markdown import render_note
 from vault_mcp.web.views import PAGE_SIZE, form_with_csrf, render, signed_in, to_login
 
 Page = Callable[[Request, Services, int, str], Awaitable[Response]]
@@ -114,7 +116,8 @@ async def version_page(request: Request, services: Services, user: int, name: st
         note = await services.recovery.restore_version(user, note_id, version_id)
         return _to(f"/notes/{note.id}?notice=restored")
     version = await services.recovery.version(user, note_id, version_id)
-    return render(request, "version.html", user=name, version=version)
+    body = await run_in_threadpool(render_note, version.content)  # as the note page shows it
+    return render(request, "version.html", user=name, version=version, body=body)
 
 
 routes = [
