@@ -1,5 +1,5 @@
-"""First run without the manual: /setup creates the first account, for a browser on this
-machine, or elsewhere with the one-time code from the server's log; then it is gone."""
+"""First run without the manual: /setup creates the first account for the holder of the
+one-time code the server printed in its log (as a link that fills it in); then it is gone."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from tests.web.conftest import BASE, run
 from tests.web.oauth_helpers import Authorization, register
 from vault_mcp.auth.throttle import ACCOUNT_FAILURES
 from vault_mcp.embeddings.hashing import HashingEmbedder
-from vault_mcp.errors import Conflict
+from vault_mcp.errors import Conflict, Unauthorized
 from vault_mcp.settings import Settings
 from vault_mcp.web import create_app
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_CODE = re.compile(r"enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})")
+_CODE = re.compile(r"/setup\?code=([A-Z0-9]{5}-[A-Z0-9]{5}) in a browser")
 LOOPBACK = ("127.0.0.1", 50123)
 NEW_PASSWORD = "a long first password"
 
@@ -55,6 +55,14 @@ def _submit(browser: TestClient, **fields: str) -> Any:
     return browser.post("/setup", data={**form, "csrf_token": csrf.group(1)})
 
 
+def _printed_code(caplog: pytest.LogCaptureFixture, browser: TestClient) -> str:
+    """The code of the link the server printed (by the time /setup answers, it has)."""
+    browser.get("/setup")
+    codes = _CODE.findall(caplog.text)
+    assert codes, caplog.text
+    return str(codes[-1])
+
+
 def _accounts(database_url: str) -> list[str]:
     async def go() -> list[str]:
         conn = await asyncpg.connect(database_url)
@@ -74,14 +82,19 @@ def test_an_accountless_vault_leads_to_the_setup_page(fresh: Any) -> None:
     to_setup = browser.get(to_login.headers["location"])
     assert to_setup.status_code == 303 and to_setup.headers["location"] == "/setup"
     page = browser.get("/setup")
-    assert "Welcome to your vault" in page.text and 'name="code"' not in page.text
+    assert "Welcome to your vault" in page.text and 'name="code"' in page.text
 
 
-def test_a_browser_on_this_machine_creates_the_first_account_and_is_signed_in(
-    fresh: Any, database_url: str
+def test_the_link_from_the_log_fills_in_the_code_and_signs_the_new_account_in(
+    fresh: Any, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    browser = fresh(LOOPBACK)
-    created = _submit(browser)
+    with caplog.at_level("WARNING"):
+        browser = fresh(LOOPBACK)
+        code = _printed_code(caplog, browser)
+    linked = browser.get(f"/setup?code={code}")
+    assert f'value="{code}"' in linked.text  # one click from the log, nothing to type
+    assert 'value="<' not in browser.get("/setup?code=<script>").text  # only a code fills it
+    created = _submit(browser, code=code)
     assert created.status_code == 303
     assert created.headers["location"] == "/notes?notice=account-created"
     assert "vault_session=" in created.headers["set-cookie"]
@@ -109,15 +122,16 @@ def test_setup_errors_say_what_is_wrong_and_keep_the_name(fresh: Any, database_u
 @pytest.mark.parametrize(
     ("client", "base_url", "headers", "settings"),
     [
+        # This machine too: a tunnel that adds no header (ssh -R) looks exactly like it.
+        (LOOPBACK, BASE, {}, {}),
         (("203.0.113.7", 40000), BASE, {}, {}),  # another machine
         (LOOPBACK, BASE, {"X-Forwarded-For": "203.0.113.7"}, {}),  # through a proxy
-        (LOOPBACK, BASE, {"X-Real-IP": "203.0.113.7"}, {}),
         (LOOPBACK, "http://rebound.example:8000", {}, {}),  # a DNS-rebinding page
-        (LOOPBACK, BASE, {}, {"public_url": "https://vault.example.com"}),  # a bare tunnel
+        (LOOPBACK, BASE, {}, {"public_url": "https://vault.example.com"}),
     ],
-    ids=["remote", "x-forwarded-for", "x-real-ip", "foreign-host", "public-url"],
+    ids=["this-machine", "remote", "x-forwarded-for", "foreign-host", "public-url"],
 )
-def test_without_the_code_only_this_machine_may_create_the_account(
+def test_without_the_code_no_browser_may_create_the_account(
     fresh: Any,
     database_url: str,
     client: tuple[str, int],
@@ -142,7 +156,7 @@ def test_the_code_from_the_log_works_once_from_anywhere(
         browser.get("/setup")  # the code is in the log by the time the page is
     codes = _CODE.findall(caplog.text)
     assert codes and "/setup" in caplog.text
-    assert _submit(browser, code="ABCD-EFGH").status_code == 401
+    assert _submit(browser, code="ABCDE-FGHJK").status_code == 401
     typed = codes[-1].lower().replace("-", " ")  # any case, any separator
     created = _submit(browser, code=typed)
     assert created.status_code == 303
@@ -171,16 +185,17 @@ def test_the_code_from_the_log_works_once_from_anywhere(
 def test_wrong_codes_are_throttled(fresh: Any) -> None:
     browser = fresh()
     for _ in range(ACCOUNT_FAILURES):
-        assert _submit(browser, code="ABCD-EFGH").status_code == 401
-    throttled = _submit(browser, code="ABCD-EFGH")
+        assert _submit(browser, code="ABCDE-FGHJK").status_code == 401
+    throttled = _submit(browser, code="ABCDE-FGHJK")
     assert throttled.status_code == 429 and "try again in 15 minutes" in throttled.text
     assert int(throttled.headers["retry-after"]) > 14 * 60
 
 
 async def test_two_first_accounts_at_once_make_one(services: OpenedServices) -> None:
+    code = await services.auth.new_setup_code()
     results = await asyncio.gather(
         *(
-            services.auth.create_first_account(name, NEW_PASSWORD, "127.0.0.1", None)
+            services.auth.create_first_account(name, NEW_PASSWORD, "127.0.0.1", code)
             for name in ("ann", "ben", "cat", "dan")
         ),
         return_exceptions=True,
@@ -203,9 +218,11 @@ async def test_the_database_lets_only_one_first_account_through(
 
 
 def test_an_app_connecting_to_a_fresh_vault_gets_its_consent_page_after_setup(
-    fresh: Any,
+    fresh: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    browser = fresh(LOOPBACK)
+    with caplog.at_level("WARNING"):
+        browser = fresh(LOOPBACK)
+        code = _printed_code(caplog, browser)
     client = register(browser)
     request = Authorization.start(client["client_id"])
     to_login = browser.get("/oauth/authorize", params=request.params)
@@ -214,7 +231,7 @@ def test_an_app_connecting_to_a_fresh_vault_gets_its_consent_page_after_setup(
     page = browser.get(to_setup.headers["location"])
     csrf = _CSRF.search(page.text)
     assert csrf is not None
-    form = {"username": "erin", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    form = {"username": "erin", "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "code": code}
     created = browser.post(to_setup.headers["location"], data={**form, "csrf_token": csrf.group(1)})
     assert created.status_code == 303
     assert created.headers["location"].startswith("/oauth/authorize?")
@@ -225,7 +242,7 @@ def test_an_app_connecting_to_a_fresh_vault_gets_its_consent_page_after_setup(
 @pytest.mark.parametrize(
     "fields",
     [
-        {"code": "AB\x00CD-EFGH"},
+        {"code": "AB\x00CD-EFGHJ"},
         {"username": "er\x00in"},
         {"code": "A" * 10_000},
     ],
@@ -238,3 +255,13 @@ def test_hostile_setup_forms_get_a_message_not_a_500(
     assert answer.status_code in (401, 413, 422), answer.text
     assert 'role="alert"' in answer.text or answer.status_code == 413
     assert _accounts(database_url) == []
+
+
+async def test_a_setup_code_stops_working_after_a_day(services: OpenedServices) -> None:
+    code = await services.auth.new_setup_code()
+    await services.pool.execute("UPDATE setup_codes SET created_at = now() - interval '25 hours'")
+    fresh_code = await services.auth.new_setup_code()  # also drops the expired one
+    assert await services.pool.fetchval("SELECT count(*) FROM setup_codes") == 1
+    with pytest.raises(Unauthorized):
+        await services.auth.create_first_account("ann", NEW_PASSWORD, "127.0.0.1", code)
+    assert await services.auth.create_first_account("ann", NEW_PASSWORD, "127.0.0.1", fresh_code)

@@ -249,25 +249,24 @@ class AuthService:
         return code
 
     async def create_first_account(
-        self, username: str, password: str, address: str, code: str | None
+        self, username: str, password: str, address: str, code: str
     ) -> str:
-        """Create the vault's first account and a web session for it (its token). `code`:
-        the setup code the person typed, or None where the door trusts the browser (one on
-        this machine). Conflict once an account exists, however many race for it."""
+        """Create the vault's first account and a web session for it (its token), for the
+        holder of a setup code the server printed. Conflict once an account exists, however
+        many race for it."""
         check_text("the user name", username)
         check_text("the password", password)
         username = validate_username(username)
         check_password_strength(password)
         if not await self.needs_first_account():
             raise Conflict("the vault already has an account; sign in")
-        if code is not None:
-            check_text("the setup code", code)
-            # The sign-in throttle, in a bucket of the address's own: a wrong code never
-            # locks out the person who holds the right one.
-            attempt = await self._throttle.attempt(f"(setup code) {address}", address)
-            if not await self._setup_codes.matches(normalized(code)):
-                raise Unauthorized("the setup code is wrong; it is in the server's log")
-            await self._throttle.succeeded(attempt)
+        check_text("the setup code", code)
+        # The sign-in throttle, in a bucket of the address's own: a wrong code never locks
+        # out the person who holds the right one.
+        attempt = await self._throttle.attempt(f"(setup code) {address}", address)
+        if not await self._setup_codes.matches(normalized(code)):
+            raise Unauthorized("the setup code is wrong; it is in the server's log")
+        await self._throttle.succeeded(attempt)
         user_id = await self._users.create_first(username, await hash_password(password))
         if user_id is None:
             raise Conflict("the vault already has an account; sign in")

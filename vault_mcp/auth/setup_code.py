@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import secrets
 
-# No 0/O or 1/I to misread in a log: 32 symbols, 8 of them, so 2^40 codes; guesses are
-# throttled per address by the sign-in throttle, and every code dies with the first account.
+# No 0/O or 1/I to misread in a log: 32 symbols, 10 of them, so 2^50 codes. Guesses are
+# throttled per address by the sign-in throttle, but addresses are cheap (an IPv6 /64), so
+# the length is what holds: a million guesses a second find a day's code with odds of 1e-4.
+# Every code dies after a day (db/setup_codes.py) and with the first account.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-LENGTH = 8
+LENGTH = 10
 
 
 def new_code() -> str:
-    """A fresh code as it is printed, e.g. `K7QX-M2PD`."""
+    """A fresh code as it is printed, e.g. `K7QXM-2PDHA`."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return f"{code[:4]}-{code[4:]}"
+    return f"{code[:5]}-{code[5:]}"
+
+
+def looks_like_a_code(text: str) -> bool:
+    """Whether `text` (from a link's query) could be a code, to fill the form in with."""
+    plain = normalized(text)
+    return len(plain) == LENGTH and all(c in ALPHABET for c in plain)
 
 
 def normalized(typed: str) -> str:

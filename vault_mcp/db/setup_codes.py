@@ -11,8 +11,11 @@ import hmac
 from vault_mcp.auth.models import digest
 from vault_mcp.db.pool import Pool, storage_errors
 
+# A code lives a day: a vault left without an account does not keep every code it printed.
+LIFETIME = "1 day"
 _ADD = "INSERT INTO setup_codes (code_hash) VALUES ($1)"
-_ALL = "SELECT code_hash FROM setup_codes"
+_EXPIRE = f"DELETE FROM setup_codes WHERE created_at <= now() - interval '{LIFETIME}'"
+_ALL = f"SELECT code_hash FROM setup_codes WHERE created_at > now() - interval '{LIFETIME}'"
 
 
 class PgSetupCodeStore:
@@ -21,7 +24,9 @@ class PgSetupCodeStore:
 
     async def add(self, code: str) -> None:
         with storage_errors():
-            await self._pool.execute(_ADD, digest(code))
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(_EXPIRE)
+                await conn.execute(_ADD, digest(code))
 
     async def matches(self, code: str) -> bool:
         """Whether `code` is a live one; every stored digest is compared in constant time
