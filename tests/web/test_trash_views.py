@@ -82,8 +82,12 @@ def test_a_note_history_shows_and_restores_an_earlier_version(http: TestClient) 
     assert restored.headers["location"] == f"{path}?notice=restored"
     assert "first draft" in http.get(path).text
     assert "second draft" in http.get(f"{path}/history").text  # the replaced text is kept
-    for missing in (f"{path}/history/999999", f"{path}/history/99999999999999999999"):
-        assert http.get(missing).status_code == 404
+    # U+FF11 (fullwidth 1) is a digit to str.isdigit().
+    for missing in ("999999", "99999999999999999999", "9" * 4400, "-1", "\uff11", "x"):
+        assert http.get(f"{path}/history/{missing}").status_code == 404
+    # Before sign-in too: the path is never parsed ahead of the session check.
+    http.cookies.clear()
+    assert http.get(f"{path}/history/{'9' * 4400}").status_code in (303, 404)
 
 
 def test_trash_pages_need_a_session_a_csrf_token_and_your_own_notes(http: TestClient) -> None:

@@ -109,8 +109,17 @@ async def history_page(request: Request, services: Services, user: int, name: st
     return render(request, "history.html", user=name, note=note, versions=versions)
 
 
+def _version_id(request: Request) -> int:
+    """The version in the path, read here and not by a route converter: Starlette's `int`
+    converter runs int() while matching, before sign-in, and 4,300+ digits raise there."""
+    text = request.path_params["version"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise NotFound("no such version of this note")
+    return int(text)
+
+
 async def version_page(request: Request, services: Services, user: int, name: str) -> Response:
-    note_id, version_id = request.path_params["note_id"], request.path_params["version"]
+    note_id, version_id = request.path_params["note_id"], _version_id(request)
     if request.method == "POST":
         await form_with_csrf(request)
         note = await services.recovery.restore_version(user, note_id, version_id)
@@ -124,7 +133,7 @@ routes = [
     Route("/notes/{note_id}/delete", _signed_in_page(confirm_delete), methods=["GET"]),
     Route("/notes/{note_id}/history", _signed_in_page(history_page), methods=["GET"]),
     Route(
-        "/notes/{note_id}/history/{version:int}",
+        "/notes/{note_id}/history/{version}",
         _signed_in_page(version_page),
         methods=["GET", "POST"],
     ),
