@@ -61,6 +61,16 @@ def note_markdown(note: Note) -> str:
     return f"{_FENCE}\n{head}{_FENCE}\n{note.content}"
 
 
+class _NoAliases(yaml.SafeLoader):
+    """safe_load's loader, refusing anchors and aliases: front matter never needs them, and
+    a few hundred bytes of nested aliases expand into gigabytes (a "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not accepted in front matter")
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
     """(the front matter, the rest), or (None, text) when the text opens with none.
 
@@ -77,8 +87,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
     body = rest[close.end() :]
     body = body[2:] if body.startswith("\r\n") else body[1:] if body.startswith("\n") else body
     try:
-        meta = yaml.safe_load(block)
-    except yaml.YAMLError:
+        meta = yaml.load(block, Loader=_NoAliases)  # a SafeLoader without aliases
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        # Not YAML, or values PyYAML cannot build (a 5,000-digit number, 2020-02-30):
+        # the block stays part of the text, which is imported whole.
         return None, text
     if not isinstance(meta, dict):
         return None, text
@@ -105,6 +117,9 @@ def markdown_record(text: str, title_of: Callable[[str], str]) -> NoteRecord:
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+# File systems cap a name at 255 bytes (ext4, APFS) whatever its characters: a title of 80
+# emoji is 320. Room is left for " (NN)" and the suffix.
+_MAX_NAME_BYTES = 200
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))}
 _RESERVED |= {f"lpt{i}" for i in range(10)}
 
@@ -118,7 +133,12 @@ class FileNames:
     def __call__(self, title: str) -> str:
         stem = unicodedata.normalize("NFC", title)
         stem = _UNSAFE.sub(" ", stem)
-        stem = re.sub(r"\s+", " ", stem).strip(" .")[: self._max].strip(" .")
+        # Format characters (U+202E and kin) would show a name other than the one it has.
+        stem = "".join(c for c in stem if unicodedata.category(c) != "Cf")
+        stem = re.sub(r"\s+", " ", stem).strip(" .")[: self._max]
+        while len(stem.encode()) > _MAX_NAME_BYTES:
+            stem = stem[:-1]
+        stem = stem.strip(" .")
         if not stem or stem.lower().split(".")[0] in _RESERVED:
             stem = f"note {stem}".strip()
         name, n = stem, 1
