@@ -120,6 +120,9 @@ def test_registration_accepts_https_and_loopback_and_never_grants_more_than_the_
         {"response_types": ["token"]},
         {"token_endpoint_auth_method": "private_key_jwt"},
         {"client_name": 5},
+        # Shown on the consent page: it must not reverse the host printed after it.
+        {"client_name": "Claude \u202e(moc.elpmaxe-live)"},
+        {"client_name": "two\nlines"},
     ],
 )
 def test_registration_refuses_metadata_it_cannot_honour(

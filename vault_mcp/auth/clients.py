@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,6 +92,10 @@ def _name(metadata: dict[str, Any]) -> str | None:
         return None
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise _invalid(f"client_name must be a string of at most {MAX_NAME} characters")
+    # The name is shown to the person deciding whether to let the app in: control and
+    # format characters (U+202E reverses the host printed after it) could make it lie.
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise _invalid("client_name must not contain control or text-direction characters")
     return name.strip() or None
 
 

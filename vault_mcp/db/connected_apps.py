@@ -67,8 +67,10 @@ class PgConnectedAppStore:
         """Revoke every sign-in of `client_id` for this account; False if it had none."""
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
-                revoked = await conn.fetch(_REVOKE_CLIENT, user_id, client_id)
+                # Codes first: this waits for a code exchange in flight (its row lock), so
+                # the sign-in it commits is seen, and revoked, by the statement after.
                 await conn.execute(_SPEND_CODES, user_id, client_id)
+                revoked = await conn.fetch(_REVOKE_CLIENT, user_id, client_id)
         for row in revoked:
             self._touched.pop(row["family_id"], None)
         return bool(revoked)
