@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
+    except BaseException:  # a bug, or stdout gone: told, and still no interpreter teardown
+        logging.getLogger("vault_mcp").exception("vault-mcp stopped on an unexpected error")
+        code = 1
     exit_now(code)
 
 

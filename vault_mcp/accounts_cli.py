@@ -55,7 +55,9 @@ async def passwd(settings: Settings, username: str, password: str) -> str:
 
 async def delete(settings: Settings, username: str, confirm: Callable[[str], bool]) -> str:
     def ask(notes: int) -> bool:
-        return confirm(f"Delete user {username!r} and their {notes} note(s)? [y/N] ")
+        return confirm(
+            f"Delete user {username!r} and their {notes} note(s), the trash included? [y/N] "
+        )
 
     async with open_accounts(settings) as auth:
         notes = await auth.delete_user(username, ask)

@@ -61,6 +61,15 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[Vector]: ...
 
 
+# What the first load on a new data dir costs (the ONNX export, measured: 7.7 s on a quiet
+# two-core machine, ~15 s on a busy one), said the same way in the log, /health and the web
+# view, wherever someone waits for it.
+PREPARING = (
+    "preparing the embedding model for this data dir (once, about 10 s on two cores); "
+    "writes and searches wait for it"
+)
+
+
 @dataclass(frozen=True)
 class Indexed:
     """A note's text as search sees it: its passages, the vectors of the first

@@ -72,7 +72,7 @@ def test_health_says_the_model_is_being_prepared_during_the_one_time_export(
             assert response.json()["status"] == "loading"  # healthy: calls wait for it
             assert "once" in response.json()["message"]
             # The web view says so too, on every page.
-            assert "Preparing the search model" in http.get("/login").text
+            assert "Preparing the embedding model for this data dir" in http.get("/login").text
             exported.set()
             for _ in range(200):
                 if http.get("/health").json()["embedder"] == "ready":

@@ -20,10 +20,12 @@ RETURNING id
 _CREATE = "INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING id"
 _BY_NAME = "SELECT id, username, password_hash, created_at FROM users WHERE username = $1"
 _BY_ID = "SELECT id, username, password_hash, created_at FROM users WHERE id = $1"
+# The count `user delete` asks about: the trash included.
 _LIST = """
-SELECT u.id, u.username, u.password_hash, u.created_at, count(n.id) AS notes
-FROM users u LEFT JOIN notes n ON n.owner_id = u.id
-GROUP BY u.id ORDER BY u.username
+SELECT u.id, u.username, u.password_hash, u.created_at,
+       (SELECT count(*) FROM notes n WHERE n.owner_id = u.id)
+     + (SELECT count(*) FROM trashed_notes t WHERE t.owner_id = u.id) AS notes
+FROM users u ORDER BY u.username
 """
 _SET_PASSWORD = "UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id"
 # A new password ends everything signed in with the old one: web sessions and OAuth grants

@@ -26,6 +26,7 @@ from vault_mcp.embeddings.batching import EncodeFn
 from vault_mcp.embeddings.sentence_transformer import OFFLINE_ENV, packaged_model_path
 from vault_mcp.embeddings.window import within_window
 from vault_mcp.errors import EmbedderUnavailable
+from vault_mcp.service import PREPARING
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +160,7 @@ def load_onnx(
     _check_mean_pooling(folder)
     target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{EXPORT_VERSION}.onnx"
     if not target.is_file():
-        log.warning(
-            "preparing the embedding model for this data dir (once): exporting it to ONNX, "
-            "about 10 s on two cores; search and writes wait for it"
-        )
+        log.warning("%s: exporting it to ONNX", PREPARING)
         on_export()
         _export(folder, target)
         for stale in cache_dir.glob(f"{folder.name}-*.onnx"):

@@ -12,8 +12,6 @@ from starlette.routing import Route
 from vault_mcp.errors import NotFound
 from vault_mcp.web.views import form_with_csrf, render, signed_in, to_login
 
-_NO_STORE = {"Cache-Control": "no-store"}
-
 
 async def apps_page(request: Request) -> Response:
     person = await signed_in(request)
@@ -23,9 +21,7 @@ async def apps_page(request: Request) -> Response:
     apps = await services.oauth.connected_apps(user_id)
     account = await services.auth.user(user_id)
     tokens = [] if account is None else await services.auth.personal_tokens(account)
-    response = render(request, "apps.html", user=username, apps=apps, tokens=tokens)
-    response.headers.update(_NO_STORE)
-    return response
+    return render(request, "apps.html", user=username, apps=apps, tokens=tokens)
 
 
 async def revoke(request: Request) -> Response:

@@ -8,14 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from vault_mcp.errors import EmbedderUnavailable, StorageUnavailable
+from vault_mcp.service import PREPARING
 from vault_mcp.web.context import handle_of
-
-# What the first start of a data dir costs, measured (docs/benchmarks.md): said where people
-# wait for it, not "a few seconds".
-PREPARING = (
-    "preparing the embedding model for this data dir (once, about 10 s on two cores); "
-    "writes and searches wait for it"
-)
 
 
 async def live(request: Request) -> JSONResponse:

@@ -24,6 +24,7 @@ from vault_mcp.errors import (
     VaultError,
 )
 from vault_mcp.runtime import Services
+from vault_mcp.service import PREPARING
 from vault_mcp.web import session
 from vault_mcp.web.asking_app import asking_app
 from vault_mcp.web.authn import SessionUser
@@ -56,10 +57,12 @@ NOTICES = {
 }
 
 
-def _model_is_being_prepared(request: Request) -> bool:
-    """The one-time ONNX export of a new data dir is running (saving and search wait)."""
+def _model_is_being_prepared(request: Request) -> str | None:
+    """What to say while the one-time ONNX export of a new data dir runs, else None."""
     handle = getattr(request.app.state, "services", None)
-    return getattr(handle, "embedder_state", None) == "preparing"
+    if getattr(handle, "embedder_state", None) != "preparing":
+        return None
+    return PREPARING[0].upper() + PREPARING[1:] + "."
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
