@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from vault_mcp.db.cursors import decode_cursor as keyset_position
+from vault_mcp.db.cursors import encode_cursor as keyset_cursor
 from vault_mcp.db.history import keep_version, lock_current
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.db.search import search as search_passages
@@ -22,7 +22,6 @@ from vault_mcp.domain import (
     NotePreview,
     SearchQuery,
 )
-from vault_mcp.errors import InvalidInput
 from vault_mcp.service import Hits, Indexed, OwnerId
 
 if TYPE_CHECKING:
@@ -154,21 +153,11 @@ def _preview(row: Mapping[str, Any]) -> NotePreview:
 
 
 def encode_cursor(note: NotePreview) -> str:
-    raw = f"{note.created_at.isoformat()}|{note.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return keyset_cursor(note.created_at, note.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, note_id = raw.split("|")
-        # In UTC here, where an overflow is ours to catch: year 1 at +05:00 or 9999 at -05:00
-        # parses, then overflows inside the driver.
-        return datetime.fromisoformat(created).astimezone(UTC), uuid.UUID(note_id)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor is not valid; pass the next_cursor of a previous list_notes result"
-        ) from None
+    return keyset_position(cursor, "a previous list_notes result")
 
 
 class PgNoteRepository:

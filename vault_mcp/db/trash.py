@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from vault_mcp.db.cursors import decode_cursor, encode_cursor
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.domain import PREVIEW_CHARS, Note, NotePreview
-from vault_mcp.errors import InvalidInput
 from vault_mcp.recovery import TrashedNote, TrashPage
 from vault_mcp.service import OwnerId
 
@@ -87,22 +85,6 @@ def _trashed(row: Mapping[str, Any]) -> TrashedNote:
     return TrashedNote(preview, row["deleted_at"], row["purge_at"])
 
 
-def _encode_cursor(item: TrashedNote) -> str:
-    raw = f"{item.deleted_at.isoformat()}|{item.note.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        deleted, note_id = raw.split("|")
-        return datetime.fromisoformat(deleted).astimezone(UTC), uuid.UUID(note_id)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor is not valid; pass the next_cursor of a previous trash listing"
-        ) from None
-
-
 async def move_to_trash(pool: Pool, owner: OwnerId, note_id: uuid.UUID) -> bool:
     """Move a live note and its passages into the trash; False if there is no such note."""
     with storage_errors():
@@ -123,12 +105,14 @@ class PgTrashRepository:
     ) -> TrashPage:
         args: list[Any] = [owner, limit + 1, retention]
         if cursor is not None:
-            args.extend(_decode_cursor(cursor))
+            args.extend(decode_cursor(cursor, "a previous trash listing"))
         with storage_errors():
             rows = await self._pool.fetch(_LIST_FIRST if cursor is None else _LIST_AFTER, *args)
         items = tuple(_trashed(r) for r in rows[:limit])
         more = len(rows) > limit and items
-        return TrashPage(items, _encode_cursor(items[-1]) if more else None)
+        return TrashPage(
+            items, encode_cursor(items[-1].deleted_at, items[-1].note.id) if more else None
+        )
 
     async def find(
         self, owner: OwnerId, note_id: uuid.UUID, retention: timedelta
