@@ -6,17 +6,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from vault_mcp.db.notes import _COLUMNS, _note, _write_passages
+from vault_mcp.db.notes import write_passages
 from vault_mcp.db.pool import Pool, storage_errors
+from vault_mcp.db.rows import NOTE_COLUMNS, note_from_row
 from vault_mcp.domain import Note
 from vault_mcp.service import Indexed, OwnerId
 from vault_mcp.transfer.archive import Restorable, RestoreReport
 
 _PAGE_FIRST = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 ORDER BY created_at, id LIMIT $2
+SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 ORDER BY created_at, id LIMIT $2
 """
 _PAGE_AFTER = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND (created_at, id) > ($3, $4)
+SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND (created_at, id) > ($3, $4)
 ORDER BY created_at, id LIMIT $2
 """
 # A missing time is the import's; a missing created time is the updated one (a file that
@@ -31,7 +32,7 @@ INSERT INTO notes (owner_id, title, content, tags, indexed_with, created_at, upd
 SELECT $1, $2, $3, $4, $5, {_TIMES}, $8
 WHERE NOT EXISTS (SELECT 1 FROM trashed_notes WHERE id = $8)
 ON CONFLICT (id) DO NOTHING
-RETURNING {_COLUMNS}
+RETURNING {NOTE_COLUMNS}
 """
 # A note without an id is new unless the owner has the same one, live or in the trash
 # (restoring it would make two).
@@ -42,7 +43,7 @@ WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND con
   AND NOT EXISTS (
     SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3
   )
-RETURNING {_COLUMNS}
+RETURNING {NOTE_COLUMNS}
 """
 _COUNT = "SELECT count(*) FROM notes WHERE owner_id = $1"
 # The id is taken by this very note (a re-run import), live or in the trash: a duplicate.
@@ -65,7 +66,7 @@ class PgNoteArchive:
                 rows = await self._pool.fetch(_PAGE_FIRST, owner, limit)
             else:
                 rows = await self._pool.fetch(_PAGE_AFTER, owner, limit, *after)
-        return [_note(r) for r in rows]
+        return [note_from_row(r) for r in rows]
 
     async def count(self, owner: OwnerId) -> int:
         with storage_errors():
@@ -88,7 +89,7 @@ class PgNoteArchive:
                     else:
                         row = await conn.fetchrow(_INSERT_WITH_ID, *args, note.id)
                     if row is not None:
-                        await _write_passages(conn, owner, _note(row), index)
+                        await write_passages(conn, owner, note_from_row(row), index)
                         report.written += 1
                     elif note.id is None or await conn.fetchval(
                         _SAME, owner, note.id, d.title, d.content

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from vault_mcp.db.pool import Pool, storage_errors
+from vault_mcp.db.rows import NOTE_COLUMNS, note_from_row
 from vault_mcp.domain import KEPT_VERSIONS, Note
 from vault_mcp.recovery import NoteVersion
 from vault_mcp.service import OwnerId
 
 # Read under the row lock the update then takes anyway: what it replaces is exactly this.
-_CURRENT = """
-SELECT id, title, content, tags, created_at, updated_at FROM notes
-WHERE owner_id = $1 AND id = $2 FOR UPDATE
+_CURRENT = f"""
+SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2 FOR UPDATE
 """
 _KEEP = """
 INSERT INTO note_versions (note_id, owner_id, title, content, tags, updated_at)
@@ -42,16 +42,7 @@ WHERE v.owner_id = $1 AND v.note_id = $2 AND v.id = $3
 async def lock_current(conn: Any, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
     """The note as stored, locked until the transaction ends (None if it is gone)."""
     row = await conn.fetchrow(_CURRENT, owner, note_id)
-    if row is None:
-        return None
-    return Note(
-        row["id"],
-        row["title"],
-        row["content"],
-        tuple(row["tags"]),
-        row["created_at"],
-        row["updated_at"],
-    )
+    return None if row is None else note_from_row(row)
 
 
 async def keep_version(conn: Any, owner: OwnerId, old: Note, new: Note) -> None:

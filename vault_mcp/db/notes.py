@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +11,10 @@ from vault_mcp.db.cursors import decode_cursor as keyset_position
 from vault_mcp.db.cursors import encode_cursor as keyset_cursor
 from vault_mcp.db.history import keep_version, lock_current
 from vault_mcp.db.pool import Pool, storage_errors
+from vault_mcp.db.rows import NOTE_COLUMNS, PREVIEW_COLUMNS, note_from_row, preview_from_row
 from vault_mcp.db.search import search as search_passages
 from vault_mcp.db.trash import move_to_trash
 from vault_mcp.domain import (
-    PREVIEW_CHARS,
     Note,
     NoteDraft,
     NotePage,
@@ -27,18 +27,11 @@ from vault_mcp.service import Hits, Indexed, OwnerId
 if TYPE_CHECKING:
     from vault_mcp.service import Vector
 
-_COLUMNS = "id, title, content, tags, created_at, updated_at"
-# A list reads the start of each note, never all of it (PostgreSQL decompresses only the
-# slice `left` needs).
-_PREVIEW_COLUMNS = (
-    f"id, title, left(content, {PREVIEW_CHARS}) AS preview, char_length(content) AS length, "
-    "tags, created_at, updated_at"
-)
 
 _INSERT = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING {_COLUMNS}
+RETURNING {NOTE_COLUMNS}
 """
 # A bulk-imported note identical to one the owner already has is skipped (re-running an
 # import is safe): the id is NULL then. One in the trash counts: its restore would duplicate it.
@@ -58,13 +51,13 @@ _DELETE_PASSAGES = "DELETE FROM note_passages WHERE note_id = $1"
 # A tags-only update: the passages keep their text and vectors, and take the note's new
 # tags and time (their filters).
 _RETAG_PASSAGES = "UPDATE note_passages SET tags = $2, updated_at = $3 WHERE note_id = $1"
-_GET = f"SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2"
+_GET = f"SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2"
 # Reindexing never overwrites a newer write: the note must still be as it was read.
 _MARK_REINDEXED = """
 UPDATE notes SET indexed_with = $4 WHERE owner_id = $1 AND id = $2 AND updated_at = $3
 """
 _STALE = f"""
-SELECT {_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
+SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
 ORDER BY created_at, id LIMIT $3
 """
 # The trash too: a note restored after a model change must be reindexed like the others.
@@ -87,27 +80,27 @@ SET title = COALESCE($3, title),
     updated_at = clock_timestamp()
 WHERE owner_id = $1 AND id = $2
   AND ($6::text IS NULL OR title = $6) AND ($7::text IS NULL OR content = $7)
-RETURNING {_COLUMNS}
+RETURNING {NOTE_COLUMNS}
 """
 
 # $3/$4: the updated-at range (either may be NULL); the cursor and tag come after.
 _IN_RANGE = """($3::timestamptz IS NULL OR updated_at >= $3)
   AND ($4::timestamptz IS NULL OR updated_at < $4)"""
 _LIST_FIRST = f"""
-SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
+SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_AFTER = f"""
-SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
+SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
   AND (created_at, id) < ($5, $6)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_FIRST = f"""
-SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
+SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _LIST_TAG_AFTER = f"""
-SELECT {_PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
+SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
   AND (created_at, id) < ($6, $7)
 ORDER BY created_at DESC, id DESC LIMIT $2
 """
@@ -129,29 +122,6 @@ _LIST_BEFORE = _towards_newer(_LIST_AFTER)
 _LIST_TAG_BEFORE = _towards_newer(_LIST_TAG_AFTER)
 
 
-def _note(row: Mapping[str, Any]) -> Note:
-    return Note(
-        id=row["id"],
-        title=row["title"],
-        content=row["content"],
-        tags=tuple(row["tags"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _preview(row: Mapping[str, Any]) -> NotePreview:
-    return NotePreview(
-        id=row["id"],
-        title=row["title"],
-        preview=row["preview"],
-        length=row["length"],
-        tags=tuple(row["tags"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 def encode_cursor(note: NotePreview) -> str:
     return keyset_cursor(note.created_at, note.id)
 
@@ -170,8 +140,8 @@ class PgNoteRepository:
                 row = await conn.fetchrow(
                     _INSERT, owner, draft.title, draft.content, list(draft.tags), indexed.version
                 )
-                note = _note(row)
-                await _write_passages(conn, owner, note, indexed)
+                note = note_from_row(row)
+                await write_passages(conn, owner, note, indexed)
         return note
 
     async def insert_new(
@@ -197,14 +167,14 @@ class PgNoteRepository:
                         row["updated_at"],
                         row["updated_at"],
                     )
-                    await _write_passages(conn, owner, note, index)
+                    await write_passages(conn, owner, note, index)
                     written += 1
         return written
 
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
         with storage_errors():
             row = await self._pool.fetchrow(_GET, owner, note_id)
-        return None if row is None else _note(row)
+        return None if row is None else note_from_row(row)
 
     async def update(
         self, owner: OwnerId, current: Note, patch: NotePatch, indexed: Indexed | None
@@ -230,13 +200,13 @@ class PgNoteRepository:
                 )
                 if row is None:
                     return None
-                note = _note(row)
+                note = note_from_row(row)
                 await keep_version(conn, owner, old, note)
                 if indexed is None:
                     await conn.execute(_RETAG_PASSAGES, note.id, list(note.tags), note.updated_at)
                 else:
                     await conn.execute(_DELETE_PASSAGES, note.id)
-                    await _write_passages(conn, owner, note, indexed)
+                    await write_passages(conn, owner, note, indexed)
         return note
 
     async def reindex(self, owner: OwnerId, note: Note, indexed: Indexed) -> bool:
@@ -249,14 +219,14 @@ class PgNoteRepository:
                 if status != "UPDATE 1":
                     return False
                 await conn.execute(_DELETE_PASSAGES, note.id)
-                await _write_passages(conn, owner, note, indexed)
+                await write_passages(conn, owner, note, indexed)
         return True
 
     async def stale(self, owner: OwnerId, version: str, limit: int) -> list[Note]:
         """Notes whose passages were made otherwise than `version` (oldest first)."""
         with storage_errors():
             rows = await self._pool.fetch(_STALE, owner, version, limit)
-        return [_note(r) for r in rows]
+        return [note_from_row(r) for r in rows]
 
     async def count_stale(self, owner: OwnerId, version: str) -> int:
         with storage_errors():
@@ -292,7 +262,7 @@ class PgNoteRepository:
         }[(tag is not None, cursor is not None)]
         with storage_errors():
             rows = await self._pool.fetch(query, *args)
-        notes = tuple(_preview(r) for r in rows[:limit])
+        notes = tuple(preview_from_row(r) for r in rows[:limit])
         more = len(rows) > limit
         return NotePage(
             notes,
@@ -309,7 +279,9 @@ class PgNoteRepository:
         args.extend(decode_cursor(cursor))
         with storage_errors():
             rows = await self._pool.fetch(_LIST_BEFORE if tag is None else _LIST_TAG_BEFORE, *args)
-        notes = tuple(_preview(r) for r in reversed(rows[:limit]))  # newest first, as a list is
+        notes = tuple(
+            preview_from_row(r) for r in reversed(rows[:limit])
+        )  # newest first, as a list is
         more = len(rows) > limit
         return NotePage(
             notes,
@@ -323,7 +295,7 @@ class PgNoteRepository:
                 return await search_passages(conn, owner, query, embedding)
 
 
-async def _write_passages(conn: Any, owner: OwnerId, note: Note, indexed: Indexed) -> None:
+async def write_passages(conn: Any, owner: OwnerId, note: Note, indexed: Indexed) -> None:
     vectors: list[Vector | None] = [*indexed.embeddings]
     vectors += [None] * (len(indexed.passages) - len(vectors))
     await conn.executemany(

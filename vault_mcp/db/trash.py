@@ -9,18 +9,18 @@ from typing import Any
 
 from vault_mcp.db.cursors import decode_cursor, encode_cursor
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.domain import PREVIEW_CHARS, Note, NotePreview
+from vault_mcp.db.rows import NOTE_COLUMNS, PREVIEW_COLUMNS, note_from_row, preview_from_row
+from vault_mcp.domain import Note
 from vault_mcp.recovery import TrashedNote, TrashPage
 from vault_mcp.service import OwnerId
 
-_NOTE = "id, title, content, tags, created_at, updated_at"
 _PASSAGE = "note_id, ordinal, owner_id, tags, updated_at, title, heading, body, embedding"
 
 # The row lock (FOR UPDATE) holds off an update or reindex of the note until it has moved:
 # they then find it gone, as after a delete.
 _TRASH_NOTE = f"""
-INSERT INTO trashed_notes ({_NOTE}, owner_id, indexed_with)
-SELECT {_NOTE}, owner_id, indexed_with FROM notes WHERE owner_id = $1 AND id = $2 FOR UPDATE
+INSERT INTO trashed_notes ({NOTE_COLUMNS}, owner_id, indexed_with)
+SELECT {NOTE_COLUMNS}, owner_id, indexed_with FROM notes WHERE owner_id = $1 AND id = $2 FOR UPDATE
 """
 _TRASH_PASSAGES = f"""
 INSERT INTO trashed_passages ({_PASSAGE})
@@ -29,10 +29,10 @@ SELECT {_PASSAGE} FROM note_passages WHERE owner_id = $1 AND note_id = $2
 _DROP_NOTE = "DELETE FROM notes WHERE owner_id = $1 AND id = $2"  # its passages by cascade
 
 _RESTORE_NOTE = f"""
-INSERT INTO notes ({_NOTE}, owner_id, indexed_with)
-SELECT {_NOTE}, owner_id, indexed_with FROM trashed_notes
+INSERT INTO notes ({NOTE_COLUMNS}, owner_id, indexed_with)
+SELECT {NOTE_COLUMNS}, owner_id, indexed_with FROM trashed_notes
 WHERE owner_id = $1 AND id = $2 FOR UPDATE
-RETURNING {_NOTE}
+RETURNING {NOTE_COLUMNS}
 """
 _RESTORE_PASSAGES = f"""
 INSERT INTO note_passages ({_PASSAGE})
@@ -57,10 +57,7 @@ DELETE FROM trashed_notes WHERE owner_id = $1 AND id IN (SELECT id FROM doomed)
 """
 EMPTY_BATCH = 1_000
 
-_COLUMNS = (
-    f"id, title, left(content, {PREVIEW_CHARS}) AS preview, char_length(content) AS length, "
-    "tags, created_at, updated_at, deleted_at, deleted_at + $3::interval AS purge_at"
-)
+_COLUMNS = f"{PREVIEW_COLUMNS}, deleted_at, deleted_at + $3::interval AS purge_at"
 _LIST_FIRST = f"""
 SELECT {_COLUMNS} FROM trashed_notes WHERE owner_id = $1
 ORDER BY deleted_at DESC, id DESC LIMIT $2
@@ -73,16 +70,7 @@ ORDER BY deleted_at DESC, id DESC LIMIT $2
 
 
 def _trashed(row: Mapping[str, Any]) -> TrashedNote:
-    preview = NotePreview(
-        id=row["id"],
-        title=row["title"],
-        preview=row["preview"],
-        length=row["length"],
-        tags=tuple(row["tags"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-    return TrashedNote(preview, row["deleted_at"], row["purge_at"])
+    return TrashedNote(preview_from_row(row), row["deleted_at"], row["purge_at"])
 
 
 async def move_to_trash(pool: Pool, owner: OwnerId, note_id: uuid.UUID) -> bool:
@@ -129,14 +117,7 @@ class PgTrashRepository:
                     return None
                 await conn.execute(_RESTORE_PASSAGES, owner, note_id)
                 await conn.execute(_RESTORED, owner, note_id)
-        return Note(
-            id=row["id"],
-            title=row["title"],
-            content=row["content"],
-            tags=tuple(row["tags"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        return note_from_row(row)
 
     async def forget(self, owner: OwnerId, note_id: uuid.UUID) -> bool:
         with storage_errors():
