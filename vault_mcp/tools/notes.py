@@ -17,6 +17,14 @@ Tags = Annotated[
     Field(description=f"Short labels such as 'work' or 'recipes'; at most {MAX_TAGS}."),
 ]
 
+# A page of a keyset listing (list_notes, list_trash).
+PageLimit = Annotated[
+    int, Field(ge=1, le=MAX_LIMIT, description=f"Notes per page, 1 to {MAX_LIMIT}.")
+]
+PageCursor = Annotated[
+    str | None, Field(description="The next_cursor of the previous page; omit for the first.")
+]
+
 # "What did I note last week": both date filters are on the updated time.
 Since = Annotated[
     AwareDatetime | None,
@@ -96,12 +104,8 @@ async def delete_note(ctx: ToolContext, id: NoteId) -> DeletedNote:
 
 async def list_notes(
     ctx: ToolContext,
-    limit: Annotated[
-        int, Field(ge=1, le=MAX_LIMIT, description=f"Notes per page, 1 to {MAX_LIMIT}.")
-    ] = 20,
-    cursor: Annotated[
-        str | None, Field(description="The next_cursor of the previous page; omit for the first.")
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
     tag: Annotated[str | None, Field(description="Only notes with this tag.")] = None,
     since: Since = None,
     until: Until = None,

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from vault_mcp.auth.scopes import READ, WRITE
-from vault_mcp.domain import MAX_LIMIT
 from vault_mcp.recovery import TrashedNote, TrashPage
 from vault_mcp.tools.context import ToolContext, services_of, tool_errors
 from vault_mcp.tools.models import NoteOut
-from vault_mcp.tools.notes import NoteId
+from vault_mcp.tools.notes import NoteId, PageCursor, PageLimit
 
 
 class TrashedNoteOut(BaseModel):
@@ -55,12 +53,8 @@ class TrashList(BaseModel):
 
 async def list_trash(
     ctx: ToolContext,
-    limit: Annotated[
-        int, Field(ge=1, le=MAX_LIMIT, description=f"Notes per page, 1 to {MAX_LIMIT}.")
-    ] = 20,
-    cursor: Annotated[
-        str | None, Field(description="The next_cursor of the previous page; omit for the first.")
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> TrashList:
     """List the notes in the trash (deleted, not yet gone for good), most recently deleted
     first, each with when it will be purged. Trashed notes are in no list or search."""
