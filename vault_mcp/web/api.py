@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from vault_mcp.auth.scopes import READ, WRITE, require_scope
+from vault_mcp.auth.scopes import READ, WRITE
 from vault_mcp.domain import Note, NotePreview, SearchHit
-from vault_mcp.errors import BadRequest, InvalidInput, Unauthorized
+from vault_mcp.errors import BadRequest, InvalidInput
 from vault_mcp.runtime import Services
 from vault_mcp.tools.models import NoteList, NoteListItem, NoteOut, SearchResult, SearchResults
 from vault_mcp.untrusted_json import parse_json
@@ -25,7 +25,7 @@ from vault_mcp.web.api_models import (
     RefreshBody,
     Tokens,
 )
-from vault_mcp.web.authn import BearerUser, principal_of, refusal_of
+from vault_mcp.web.authn import bearer_principal
 from vault_mcp.web.context import read_body, services_of
 from vault_mcp.web.errors import error_response
 from vault_mcp.web.export import ENDPOINT as EXPORT_ENDPOINT
@@ -68,12 +68,7 @@ async def _user(request: Request) -> tuple[Services, int]:
     """The services and the user of the request's bearer token (an access token or a
     personal one, as the authentication backend found it), which must carry the scope the
     method needs."""
-    principal = principal_of(request)
-    if principal is None or not isinstance(request.scope.get("user"), BearerUser):
-        raise Unauthorized(
-            refusal_of(request) or "sign in first: send `Authorization: Bearer <access token>`"
-        )
-    require_scope(principal.scopes, READ if request.method == "GET" else WRITE)
+    principal = bearer_principal(request, READ if request.method == "GET" else WRITE)
     return await services_of(request), principal.user_id
 
 

@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from vault_mcp.auth.models import Principal
+from vault_mcp.auth.scopes import require_scope
 from vault_mcp.errors import InvalidInput, NotFound, StorageUnavailable, Unauthorized, VaultError
 from vault_mcp.runtime import Services
 from vault_mcp.web import session
@@ -112,6 +113,18 @@ def principal_of(conn: HTTPConnection) -> Principal | None:
 def refusal_of(conn: HTTPConnection) -> str | None:
     message = conn.scope.get(REFUSAL_KEY)
     return message if isinstance(message, str) else None
+
+
+def bearer_principal(conn: HTTPConnection, scope: str) -> Principal:
+    """Who a REST request's bearer token (an access token or a personal one) names, which
+    must carry `scope`; Unauthorized saying why the token was refused, if it was."""
+    principal = principal_of(conn)
+    if principal is None or not isinstance(conn.scope.get("user"), BearerUser):
+        raise Unauthorized(
+            refusal_of(conn) or "sign in first: send `Authorization: Bearer <access token>`"
+        )
+    require_scope(principal.scopes, scope)
+    return principal
 
 
 def on_auth_error(conn: HTTPConnection, exc: Exception) -> Response:

@@ -19,10 +19,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from vault_mcp.auth.scopes import READ, require_scope
-from vault_mcp.errors import InvalidInput, Unauthorized
+from vault_mcp.errors import InvalidInput
 from vault_mcp.runtime import Services
 from vault_mcp.transfer.formats import JSON_TAIL, FileNames, json_entry, json_head, note_markdown
-from vault_mcp.web.authn import BearerUser, SessionUser, principal_of, refusal_of
+from vault_mcp.web.authn import SessionUser, bearer_principal
 from vault_mcp.web.context import services_of
 from vault_mcp.web.openapi import Endpoint, Operation
 from vault_mcp.web.views import to_login
@@ -118,12 +118,7 @@ async def _download(services: Services, owner: int, query: ExportQuery) -> Respo
 
 
 async def api_export(request: Request) -> Response:
-    principal = principal_of(request)
-    if principal is None or not isinstance(request.scope.get("user"), BearerUser):
-        raise Unauthorized(
-            refusal_of(request) or "sign in first: send `Authorization: Bearer <access token>`"
-        )
-    require_scope(principal.scopes, READ)
+    principal = bearer_principal(request, READ)
     query = _query(request)
     return await _download(await services_of(request), principal.user_id, query)
 
