@@ -18,7 +18,7 @@ from vault_mcp.errors import Conflict, InvalidInput, TooManyAttempts, Unauthoriz
 from vault_mcp.web import session
 from vault_mcp.web.context import services_of
 from vault_mcp.web.errors import retry_headers, status_of
-from vault_mcp.web.views import _safe_next, form_with_csrf, render
+from vault_mcp.web.views import form_with_csrf, render, safe_next
 
 if TYPE_CHECKING:
     from vault_mcp.auth.service import AuthService
@@ -69,7 +69,7 @@ async def setup_page(request: Request) -> Response:
     if not await services.auth.needs_first_account():
         return RedirectResponse("/login", status_code=303)
     await _code_log(request).ensure_printed(services.auth)
-    next_path = _safe_next(request.query_params.get("next"))
+    next_path = safe_next(request.query_params.get("next"))
     if request.method == "GET":
         linked = request.query_params.get("code", "")
         code = linked if looks_like_a_code(linked) else ""

@@ -79,7 +79,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     return response
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
         return "/notes"
@@ -148,7 +148,7 @@ async def home(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    next_path = _safe_next(request.query_params.get("next"))
+    next_path = safe_next(request.query_params.get("next"))
     services = await services_of(request)
     if await services.auth.needs_first_account():  # first run: make the account, then go on
         target = "" if next_path == "/notes" else f"?next={quote(next_path)}"
