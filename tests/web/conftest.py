@@ -61,5 +61,16 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture
+def alice(http: TestClient) -> dict[str, str]:
+    """Bearer headers of the account alice, signed in over the REST API."""
+    return auth(login(http, "alice")["access_token"])
+
+
+@pytest.fixture
+def bob(http: TestClient) -> dict[str, str]:
+    return auth(login(http, "bob")["access_token"])
+
+
 def run(coro: Any) -> Any:
     return asyncio.run(coro)

@@ -16,16 +16,6 @@ from vault_mcp.web import create_app
 from vault_mcp.web.api_models import LoginBody, NoteCreateBody, NotePatchBody, Tokens
 
 
-@pytest.fixture
-def alice(http: TestClient) -> dict[str, str]:
-    return auth(login(http, "alice")["access_token"])
-
-
-@pytest.fixture
-def bob(http: TestClient) -> dict[str, str]:
-    return auth(login(http, "bob")["access_token"])
-
-
 def _error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.text
     body = response.json()

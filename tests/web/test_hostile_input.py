@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.https_server import https_server, self_signed_certificate
-from tests.web.conftest import BASE, auth, login
+from tests.web.conftest import BASE
 from tests.web.oauth_helpers import REDIRECT, Authorization, register, sign_in
 from vault_mcp.embeddings.hashing import HashingEmbedder
 from vault_mcp.settings import Settings
@@ -33,11 +33,6 @@ def _api_error(response: Any, status: int) -> str:
     _no_trace(response)
     assert response.status_code == status, response.text
     return str(response.json()["error"]["message"])
-
-
-@pytest.fixture
-def alice(http: TestClient) -> dict[str, str]:
-    return auth(login(http, "alice")["access_token"])
 
 
 # -- JSON nested deep --------------------------------------------------------------------------

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from starlette.testclient import TestClient
 
-from tests.web.conftest import auth, login
 from tests.web.test_api import _error
-
-
-@pytest.fixture
-def alice(http: TestClient) -> dict[str, str]:
-    return auth(login(http, "alice")["access_token"])
-
-
-@pytest.fixture
-def bob(http: TestClient) -> dict[str, str]:
-    return auth(login(http, "bob")["access_token"])
 
 
 def _note(http: TestClient, who: dict[str, str], title: str = "Ferry") -> dict:
