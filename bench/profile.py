@@ -16,7 +16,9 @@ including the ones below it:
                   result models, JSON), no pipes
     stdio         a `vault-mcp stdio` process on the same database, through the SDK's client
 
-so each difference is one layer's cost. Prints a table of p50 / p90 / mean per stage and writes
+so each difference is one layer's cost. Beside wall time, each stage's CPU time per call (this
+process, the stdio server, every PostgreSQL process) is counted: on a shared machine it moves
+far less with the load than wall time does. Prints a table of p50 / p90 / mean per stage and writes
 bench/results/profile.json. docs/benchmarks.md has the published breakdown, before and after.
 """
 
@@ -35,6 +37,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -55,16 +58,39 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def timed(count: int, call: Timed) -> dict[str, float]:
-    """Milliseconds per call of `call(i)` for i in range(count), after two warm-up calls."""
+def cpu_seconds(data_dir: Path) -> float:
+    """CPU time used so far by this process, the servers it spawned and the PostgreSQL of
+    `data_dir` (its postmaster and backends): a measure of the work a call costs that a busy
+    machine does not inflate the way it inflates wall time, which also counts the waits for a
+    core. (onnxruntime's threads spin while they wait, so the encode stages' CPU is high.)"""
+    me = psutil.Process()
+    processes = [me, *me.children(recursive=True)]
+    postmaster = psutil.Process(
+        int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    )
+    processes += [postmaster, *postmaster.children()]
+    total = 0.0
+    for process in {p.pid: p for p in processes}.values():
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # exited meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def timed(count: int, call: Timed, data_dir: Path) -> dict[str, float]:
+    """Milliseconds per call of `call(i)` for i in range(count), after two warm-up calls:
+    wall-time p50 / p90 / mean, and the CPU time of all processes involved, per call."""
     for i in range(2):
         await call(i)
     samples = []
+    cpu_before = cpu_seconds(data_dir)
     for i in range(count):
         started = time.perf_counter()
         await call(i)
         samples.append((time.perf_counter() - started) * 1000)
-    return summary(samples)
+    return summary(samples) | {"cpu": (cpu_seconds(data_dir) - cpu_before) * 1000 / count}
 
 
 @asynccontextmanager
@@ -165,10 +191,10 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
 
             search: dict[str, Any] = {}
             n = args.queries
-            search["encode"] = await timed(n, q_encode)
-            search["embedder"] = await timed(n, q_embedder)
-            search["statement"] = await timed(n, q_statement)
-            search["service"] = await timed(n, q_service)
+            search["encode"] = await timed(n, q_encode, data_dir)
+            search["embedder"] = await timed(n, q_embedder, data_dir)
+            search["statement"] = await timed(n, q_statement, data_dir)
+            search["service"] = await timed(n, q_service, data_dir)
 
             texts = [(d.title[:500] + " (profile)", d.text) for d in creates]
             drafts = [NoteDraft(title=t, content=c, tags=()) for t, c in texts]
@@ -179,7 +205,7 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
             async def c_encode(i: int) -> object:
                 return encode([first_passages[i % len(first_passages)]])
 
-            create["encode"] = await timed(m, c_encode)
+            create["encode"] = await timed(m, c_encode, data_dir)
             indexed = await services.notes.index([(t, c) for t, c in texts])
 
             async def c_statement(i: int) -> object:
@@ -191,8 +217,8 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
                 title, content = texts[i % len(texts)]
                 return await services.notes.create(owner, title, content)
 
-            create["statement"] = await timed(m, c_statement)
-            create["service"] = await timed(m, c_service)
+            create["statement"] = await timed(m, c_statement, data_dir)
+            create["service"] = await timed(m, c_service, data_dir)
 
             async with in_memory(services) as client:
 
@@ -207,8 +233,8 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
                         "create_note", {"title": title, "content": content}
                     )
 
-                search["mcp"] = await timed(n, q_mcp)
-                create["mcp"] = await timed(m, c_mcp)
+                search["mcp"] = await timed(n, q_mcp, data_dir)
+                create["mcp"] = await timed(m, c_mcp, data_dir)
 
             env = server_env(data_dir) | {"DATABASE_URL": url, "VAULT_USER": USER}
             params = StdioServerParameters(command=VAULT_MCP, args=["stdio"], env=env)
@@ -230,8 +256,8 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
                     assert not result.is_error, result.content
                     return result
 
-                search["stdio"] = await timed(n, q_stdio)
-                create["stdio"] = await timed(m, c_stdio)
+                search["stdio"] = await timed(n, q_stdio, data_dir)
+                create["stdio"] = await timed(m, c_stdio, data_dir)
     out |= {"search": search, "create": create, "load_after": os.getloadavg()}
     return out
 
@@ -243,11 +269,14 @@ def report(results: dict[str, Any]) -> None:
     print(f"machine: {results['machine']}")
     print(f"load average before {results['load_before']}, after {results['load_after']}")
     for path in ("search", "create"):
-        print(f"\n{path} at {results['notes']:,} notes   p50 ms   p90 ms   mean ms")
+        print(f"\n{path} at {results['notes']:,} notes   p50 ms   p90 ms   mean ms   CPU ms")
         for layer in LAYERS:
             if layer in results[path]:
                 row = results[path][layer]
-                print(f"  {layer:<12}{row['p50']:>12.2f}{row['p90']:>9.2f}{row['mean']:>10.2f}")
+                print(
+                    f"  {layer:<12}{row['p50']:>12.2f}{row['p90']:>9.2f}{row['mean']:>10.2f}"
+                    f"{row['cpu']:>9.2f}"
+                )
 
 
 def main() -> None:
