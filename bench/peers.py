@@ -300,7 +300,8 @@ async def run_server(
                     asked = queries if n == 0 else []
                     starts.append(await restarted(peer, run_dir, log, asked, args.budget))
                 if peer is MMS:
-                    peers_mms.check_offline(run_dir)
+                    log.seek(0)
+                    peers_mms.check_run(run_dir, log.read())
             except BaseException:
                 log.seek(0)
                 tail = log.read()[-3000:]

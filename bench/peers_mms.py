@@ -143,11 +143,26 @@ def server_env(run_dir: Path) -> dict[str, str]:
     return env
 
 
-def check_offline(run_dir: Path) -> None:
-    """Fails loudly if MMS fetched (or began to fetch) a model during the run."""
+# What its log says when it did not embed with the model given (it then falls back, silently
+# to a client, to hash "embeddings") or when it reached for the network.
+_NOT_THE_MODEL = (
+    "Failed to initialize ONNX",
+    "ONNX model creation failed",
+    "ONNX dependencies not available",
+    "using hash embeddings",
+    "Downloading ONNX model",
+    "Could not download",
+)
+
+
+def check_run(run_dir: Path, stderr: str) -> None:
+    """Fails loudly if MMS fetched (or tried to) or did not embed with the model given."""
     fetched = [p for p in (run_dir / "home").rglob("*") if p.suffix in {".gz", ".incomplete"}]
     if fetched:
         raise SystemExit(f"MMS tried to download a model: {fetched}")
+    said = [line for line in stderr.splitlines() if any(m in line for m in _NOT_THE_MODEL)]
+    if said:
+        raise SystemExit("MMS did not embed with the model provided:\n" + "\n".join(said[:5]))
 
 
 def text_of(result: Any) -> str:
