@@ -260,6 +260,9 @@ async def run_server(
                 tail = log.read()[-3000:]
                 print(f"{peer.name} failed; its stderr ended:\n{tail}", file=sys.stderr)
                 raise
+            finally:
+                # Its database stopped before its dir goes, and before the next server runs.
+                await peer.idle(run_dir)
     searched = starts[0]
     lat = searched["search_ms"]
     return {
