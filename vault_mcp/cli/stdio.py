@@ -18,12 +18,6 @@ def register(commands: Any) -> None:
 
 
 def run(settings: Settings, _: argparse.Namespace) -> int:
-    from vault_mcp.runtime.head_start import head_start
-
-    # Before the SDK's import (most of the time to `initialize`): the database starts
-    # meanwhile.
-    head_start(settings)
-
     from vault_mcp.runtime import ServicesHandle
     from vault_mcp.tools import build_mcp_server
 

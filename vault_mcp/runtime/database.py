@@ -65,17 +65,12 @@ def _retrieved(probe: asyncio.Task[bool]) -> None:
 async def database_dsn(settings: Settings) -> AsyncIterator[str]:
     """DATABASE_URL, or the embedded server in the data dir for as long as the context lasts."""
     from vault_mcp.db.embedded import EmbeddedPostgres
-    from vault_mcp.runtime.head_start import started_server
 
     if settings.database_url:
         yield settings.database_url
         return
-    early = started_server(settings.data_dir)
-    if early is not None:  # started at the process's start; its failure is this attempt's
-        server, dsn = await asyncio.wrap_future(early)
-    else:
-        server = EmbeddedPostgres(settings.data_dir)
-        dsn = await anyio.to_thread.run_sync(server.start)
+    server = EmbeddedPostgres(settings.data_dir)
+    dsn = await anyio.to_thread.run_sync(server.start)
     try:
         yield dsn
     finally:
