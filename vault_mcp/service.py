@@ -61,11 +61,13 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[Vector]: ...
 
 
-# What the first load on a new data dir costs (the ONNX export, measured: 7.7 s on a quiet
-# two-core machine, ~15 s on a busy one), said the same way in the log, /health and the web
-# view, wherever someone waits for it.
+# What the first load on a new data dir costs, said the same way in the log, /health and the
+# web view, wherever someone waits for it. The packaged model's graph is written from its
+# weights (measured: 0.5 s on a quiet two-core machine, ~1 s busy); a model that only torch
+# can export takes 8-15 s.
 PREPARING = (
-    "preparing the embedding model for this data dir (once, about 10 s on two cores); "
+    "preparing the embedding model for this data dir (once: about a second, or 10 s and more "
+    "for a model torch must export); "
     "writes and searches wait for it"
 )
 

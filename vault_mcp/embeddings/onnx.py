@@ -1,8 +1,9 @@
 """OnnxEmbedder: the same model on onnxruntime, with no torch at run time.
 
-The model is exported to ONNX once (that export needs torch, installed with vault-mcp) and
-cached in the data dir; after that a process is ready in well under a second and a short query
-embeds in a few milliseconds, with vectors equal to sentence-transformers' to float precision.
+The model's ONNX graph is written once per data dir and cached there: for a BERT model (the
+packaged all-MiniLM-L6-v2) straight from its weights by bert_graph, in well under a second;
+for any other model by torch's exporter, in seconds. A later start loads the cached file.
+A short query embeds in a few milliseconds, with vectors equal to sentence-transformers'.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import os
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from vault_mcp.embeddings.background import BackgroundEmbedder
 from vault_mcp.embeddings.batching import EncodeFn
+from vault_mcp.embeddings.bert_graph import build_bert_graph, is_plain_bert
 from vault_mcp.embeddings.sentence_transformer import OFFLINE_ENV, packaged_model_path
 from vault_mcp.embeddings.window import within_window
 from vault_mcp.errors import EmbedderUnavailable
@@ -30,8 +31,10 @@ from vault_mcp.service import PREPARING
 
 log = logging.getLogger(__name__)
 
-# Part of the cached file's name: a change to how the model is exported makes a new export.
-EXPORT_VERSION = "eager1"
+# Part of the cached file's name: a change to the graph written makes a new file. "graph1":
+# bert_graph's, from the weights; "eager1": torch's export (eager attention).
+EXPORT_VERSION = "graph1"
+TORCH_EXPORT_VERSION = "eager1"
 
 # Texts are encoded in length-sorted chunks of this size, so short texts are not padded to
 # the length of a long one.
@@ -78,71 +81,53 @@ def _fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def export_onnx(folder: Path, target: Path) -> None:
-    """Export the transformer to ONNX (needs torch and transformers; seconds, once)."""
-    started = time.perf_counter()
-    import torch
-    from transformers import AutoModel
-
-    # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs ~25% faster on
-    # these CPUs than the graph of the SDPA path (measured: 45 vs 36 notes/s, same vectors).
-    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
-            return self.inner(
-                input_ids=ids, attention_mask=mask, token_type_ids=types
-            ).last_hidden_state
-
-    sample = torch.ones((2, 8), dtype=torch.long)
-    axes = {0: "batch", 1: "tokens"}
+def _write(target: Path, graph: bytes) -> None:
+    """`graph` as the file `target`, whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed: a reader never sees half a file, and two
-    # processes exporting at once simply both succeed.
+    # processes building at once simply both succeed.
     fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
-    os.close(fd)
     try:
-        with warnings.catch_warnings():
-            # The legacy (TorchScript) exporter is deprecated and chatty, but it is the one that
-            # needs nothing beyond torch; its warnings say nothing a user can act on.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                LastHiddenState(model),
-                (sample, sample, torch.zeros_like(sample)),
-                temp,
-                dynamo=False,
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={
-                    "input_ids": axes,
-                    "attention_mask": axes,
-                    "token_type_ids": axes,
-                    "last_hidden_state": axes,
-                },
-                opset_version=17,
-            )
-        # mkstemp made it 0600: readable by the exporting user alone. The image exports as
+        with os.fdopen(fd, "wb") as f:
+            f.write(graph)
+        # mkstemp made it 0600: readable by the building user alone. The image builds as
         # root and serves as uid 1001, which then could not read it (and fell back to torch).
         os.chmod(temp, 0o644)  # the weights are public; nothing here is secret
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
-    log.info("exported the embedding model to %s in %.1f s", target, time.perf_counter() - started)
 
 
-def _export(folder: Path, target: Path) -> None:
-    """export_onnx, its failures told as EmbedderUnavailable."""
+def _torch_export(folder: Path, target: Path) -> None:
+    from vault_mcp.embeddings.torch_export import export_onnx
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
     try:
-        export_onnx(folder, target)
+        export_onnx(folder, Path(temp))
+        _write(target, Path(temp).read_bytes())
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+def _build(folder: Path, target: Path, torch_export: bool) -> None:
+    """The model's ONNX graph written to `target`: from its weights, or by torch for a model
+    bert_graph does not write. Failures are told as EmbedderUnavailable."""
+    started = time.perf_counter()
+    try:
+        if torch_export:
+            _torch_export(folder, target)
+        else:
+            _write(target, build_bert_graph(folder))
     except EmbedderUnavailable:
         raise
     except Exception as exc:
-        raise EmbedderUnavailable(f"could not export {folder} to ONNX: {exc}") from exc
+        raise EmbedderUnavailable(f"could not write {folder}'s ONNX graph: {exc}") from exc
+    log.info(
+        "wrote the embedding model's graph %s in %.2f s", target, time.perf_counter() - started
+    )
 
 
 def load_onnx(
@@ -150,21 +135,33 @@ def load_onnx(
     cache_dir: Path,
     dimension: int,
     on_export: Callable[[], None] = lambda: None,
+    *,
+    force_torch_export: bool = False,
+    threads: int = 0,
 ) -> EncodeFn:
-    """The encode function, exporting the model first if this data dir has no copy yet
-    (`on_export` is told when that one-time export begins)."""
+    """The encode function, writing the model's graph first if this data dir has no copy yet
+    (`on_export` is told when a slow one-time step, torch's export, begins).
+    `force_torch_export`: export with torch even a model bert_graph writes (to compare);
+    `threads`: onnxruntime's intra-op threads (0: its default, one per core)."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     started = time.perf_counter()
     folder = _model_dir(model)
     _check_mean_pooling(folder)
-    target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{EXPORT_VERSION}.onnx"
-    if not target.is_file():
-        log.warning("%s: exporting it to ONNX", PREPARING)
+    torch_export = force_torch_export or not is_plain_bert(folder)
+    version = TORCH_EXPORT_VERSION if torch_export else EXPORT_VERSION
+    target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{version}.onnx"
+
+    def build() -> None:
+        how = "exporting it to ONNX with torch" if torch_export else "writing its ONNX graph"
+        log.warning("%s: %s", PREPARING, how)
         on_export()
-        _export(folder, target)
+        _build(folder, target, torch_export)
+
+    if not target.is_file():
+        build()
         for stale in cache_dir.glob(f"{folder.name}-*.onnx"):
-            if stale != target:  # an older export of the same model: ~90 MB nobody will read
+            if stale != target:  # an older graph of the same model: ~90 MB nobody will read
                 stale.unlink(missing_ok=True)
 
     import onnxruntime
@@ -176,6 +173,7 @@ def load_onnx(
     tokenizer.enable_padding()
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its warnings are noise on stderr
+    options.intra_op_num_threads = threads
 
     def open_session() -> Any:
         return onnxruntime.InferenceSession(
@@ -185,22 +183,22 @@ def load_onnx(
     log.info("loading the embedding model (onnxruntime)…")
     try:
         session = open_session()
-    except Exception as exc:  # a cached export cut short (a full disk, a copy) or corrupted
-        log.warning(
-            "the cached ONNX export %s cannot be read (%s); exporting it again", target, exc
-        )
+    except Exception as exc:  # a cached graph cut short (a full disk, a copy) or corrupted
+        log.warning("the cached ONNX graph %s cannot be read (%s); writing it again", target, exc)
         target.unlink(missing_ok=True)
-        on_export()
-        _export(folder, target)
+        build()
         session = open_session()
+    # The weights' graph takes no token_type_ids (always zeros for one sentence); torch's does.
+    wants_types = any(i.name == "token_type_ids" for i in session.get_inputs())
 
     def run(texts: list[str]) -> npt.NDArray[np.float32]:
         encodings = tokenizer.encode_batch(within_window(texts, max_tokens))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        (hidden,) = session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if wants_types:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        (hidden,) = session.run(None, feed)
         summed = (hidden * mask[..., None]).sum(axis=1)
         vectors = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)  # mean pooling
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -92,11 +92,7 @@ class ServicesHandle:
 
     async def _run(self) -> None:
         try:
-            await anyio.to_thread.run_sync(import_adapters)
-            if self._embedder is None:
-                from vault_mcp.embeddings import create_embedder
-
-                self._embedder = create_embedder(self._settings)
+            self._embedder = await anyio.to_thread.run_sync(self._prepare)
         except Exception as exc:  # an install that cannot work: no retry will help
             self._give_up(exc)
             return
@@ -137,6 +133,17 @@ class ServicesHandle:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
             delay = min(delay * 2, MAX_RETRY)
+
+    def _prepare(self) -> Embedder:
+        """In a worker thread: the model starts loading first (the slowest part of a start,
+        needing nothing else), then the adapters are imported."""
+        embedder = self._embedder
+        if embedder is None:
+            from vault_mcp.embeddings import create_embedder
+
+            embedder = create_embedder(self._settings)
+        import_adapters()
+        return embedder
 
     def _give_up(self, exc: Exception) -> None:
         self._error, self._final = _for_clients(exc), True
