@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from vault_mcp.db.notes import write_passages
+from vault_mcp.db.notes import SAME_TEXT, write_passages
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.db.rows import NOTE_COLUMNS, note_from_row
 from vault_mcp.domain import Note
@@ -39,10 +39,7 @@ RETURNING {NOTE_COLUMNS}
 _INSERT_NEW = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with, created_at, updated_at)
 SELECT $1, $2, $3, $4, $5, {_TIMES}
-WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
-  AND NOT EXISTS (
-    SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3
-  )
+WHERE NOT {SAME_TEXT}
 RETURNING {NOTE_COLUMNS}
 """
 _COUNT = "SELECT count(*) FROM notes WHERE owner_id = $1"

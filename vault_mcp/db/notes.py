@@ -33,13 +33,23 @@ INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING {NOTE_COLUMNS}
 """
+# The owner has a note with title $2 and content $3, live or in the trash: found through the
+# indexed hash of the text (migration 0015), then compared in full, so its cost does not grow
+# with the vault and a hash collision is never a duplicate.
+SAME_TEXT = """
+(EXISTS (SELECT 1 FROM notes WHERE owner_id = $1
+         AND note_text_hash(title, content) = note_text_hash($2, $3)
+         AND title = $2 AND content = $3)
+ OR EXISTS (SELECT 1 FROM trashed_notes WHERE owner_id = $1
+            AND note_text_hash(title, content) = note_text_hash($2, $3)
+            AND title = $2 AND content = $3))
+"""
 # A bulk-imported note identical to one the owner already has is skipped (re-running an
 # import is safe): the id is NULL then. One in the trash counts: its restore would duplicate it.
-_INSERT_NEW = """
+_INSERT_NEW = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 SELECT $1, $2, $3, $4, $5
-WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
-  AND NOT EXISTS (SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3)
+WHERE NOT {SAME_TEXT}
 RETURNING id, updated_at
 """
 _INSERT_PASSAGES = """
