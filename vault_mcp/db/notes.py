@@ -78,7 +78,7 @@ SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINC
   AND (created_at, id) > ($4, $5)
 ORDER BY created_at, id LIMIT $3
 """
-_DELETE_PASSAGES_OF = "DELETE FROM note_passages WHERE note_id = ANY($1::uuid[])"
+_DELETE_PASSAGES_OF = "DELETE FROM note_passages WHERE owner_id = $1 AND note_id = ANY($2::uuid[])"
 # The trash too: a note restored after a model change must be reindexed like the others.
 _MARK_STALE = """
 WITH trashed AS (UPDATE trashed_notes SET indexed_with = NULL WHERE owner_id = $1)
@@ -243,7 +243,7 @@ class PgNoteRepository:
                     row = await mark.fetchrow(owner, note.id, note.updated_at, index.version)
                     if row is not None:
                         kept.append((note, index))
-                await conn.execute(_DELETE_PASSAGES_OF, [note.id for note, _ in kept])
+                await conn.execute(_DELETE_PASSAGES_OF, owner, [note.id for note, _ in kept])
                 await write_passage_rows(
                     conn, [row for note, index in kept for row in passage_rows(owner, note, index)]
                 )
