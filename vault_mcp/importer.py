@@ -6,7 +6,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -15,8 +15,10 @@ import anyio.to_thread
 
 from vault_mcp.domain import Limits, validate_content, validate_tags, validate_title
 from vault_mcp.errors import InvalidInput, NotFound
+from vault_mcp.pipelined import pipelined
 from vault_mcp.runtime import open_services
 from vault_mcp.settings import Settings
+from vault_mcp.transfer.archive import Prepared
 from vault_mcp.transfer.formats import markdown_record
 from vault_mcp.transfer.readers import json_records
 from vault_mcp.transfer.records import NoteRecord
@@ -150,11 +152,22 @@ async def import_notes(
         owner = (await services.auth.account(username)).id if username else services.owner
         assert owner is not None
         bar = progress(len(notes))
-        for start in range(0, len(notes), BATCH):
-            batch = notes[start : start + BATCH]
-            done = await services.archive.restore(owner, batch)
+
+        async def batches() -> AsyncIterator[list[NoteRecord]]:
+            for start in range(0, len(notes), BATCH):
+                yield notes[start : start + BATCH]
+
+        seen = 0
+
+        async def write(batch: list[NoteRecord], prepared: Prepared) -> None:
+            nonlocal seen
+            done = await services.archive.write(owner, prepared)
             report.written += done.written
             report.duplicates += done.duplicates
             report.conflicts += done.conflicts
-            bar.update(start + len(batch))
+            seen += len(batch)
+            bar.update(seen)
+
+        # The next batch is embedded while this one is written.
+        await pipelined(batches(), services.archive.prepare, write)
     return report

@@ -8,11 +8,14 @@ answering throughout, from whichever passages each note has at the moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
+from vault_mcp.domain import Note
 from vault_mcp.importer import BATCH, Progress
+from vault_mcp.pipelined import pipelined
 from vault_mcp.runtime import open_services
+from vault_mcp.service import Indexed, NoteService, OwnerId
 from vault_mcp.settings import Settings
 
 
@@ -45,12 +48,35 @@ async def reindex_notes(
             report.accounts += 1
             bar, done, left = progress(total), 0, total
             while left:
-                reindexed, still = await services.notes.reindex(owner, BATCH)
+                reindexed = await _one_pass(services.notes, owner, bar, done, total)
                 done += reindexed
-                bar.update(min(done, total))
+                still = await services.notes.count_stale(owner)
                 if reindexed == 0 and still >= left:
                     break  # nothing moved: the rest keeps changing under us
                 left = still
             report.reindexed += done
             report.left += left
     return report
+
+
+async def _one_pass(
+    notes: NoteService, owner: OwnerId, bar: Progress, before: int, bar_total: int
+) -> int:
+    """Reindex every stale note once, oldest first; how many took their new passages (one
+    that changed meanwhile is left for the next pass)."""
+    done = 0
+
+    async def pages() -> AsyncIterator[Sequence[Note]]:
+        after: Note | None = None
+        while page := await notes.stale(owner, after, BATCH):
+            yield page
+            after = page[-1]
+
+    async def write(page: Sequence[Note], indexed: Sequence[Indexed]) -> None:
+        nonlocal done
+        done += await notes.write_reindexed(owner, page, indexed)
+        bar.update(min(before + done, bar_total))
+
+    # The next page is embedded while this one is written.
+    await pipelined(pages(), notes.index_notes, write)
+    return done

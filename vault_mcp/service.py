@@ -103,11 +103,15 @@ class NoteRepository(Protocol):
         """Apply the patch only if the note is still `current`; None if it changed or vanished."""
         ...
 
-    async def reindex(self, owner: OwnerId, note: Note, indexed: Indexed) -> bool:
-        """Replace the passages if the note is still as read; False if it changed or went."""
+    async def reindex(
+        self, owner: OwnerId, notes: Sequence[Note], indexed: Sequence[Indexed]
+    ) -> int:
+        """Replace the passages of those still as read, in one transaction; how many."""
         ...
 
-    async def stale(self, owner: OwnerId, version: str, limit: int) -> list[Note]: ...
+    async def stale(
+        self, owner: OwnerId, version: str, limit: int, after: Note | None = None
+    ) -> list[Note]: ...
 
     async def count_stale(self, owner: OwnerId, version: str) -> int: ...
 
@@ -301,12 +305,22 @@ class NoteService:
         current kind; returns (reindexed, still stale). Each batch commits on its own, so an
         interrupted reindex resumes where it stopped."""
         notes = await self._repository.stale(owner, INDEX_VERSION, batch)
-        indexed = await self._index([(n.title, n.content) for n in notes])
-        done = 0
-        for note, index in zip(notes, indexed, strict=True):
-            # A note that changed meanwhile was reindexed by that write.
-            done += await self._repository.reindex(owner, note, index)
+        done = await self.write_reindexed(owner, notes, await self.index_notes(notes))
         return done, await self._repository.count_stale(owner, INDEX_VERSION)
+
+    async def stale(self, owner: OwnerId, after: Note | None, batch: int) -> Sequence[Note]:
+        """The next `batch` notes to reindex, oldest first, after `after` if given."""
+        return await self._repository.stale(owner, INDEX_VERSION, batch, after)
+
+    async def index_notes(self, notes: Sequence[Note]) -> Sequence[Indexed]:
+        return await self._index([(n.title, n.content) for n in notes])
+
+    async def write_reindexed(
+        self, owner: OwnerId, notes: Sequence[Note], indexed: Sequence[Indexed]
+    ) -> int:
+        """Store the new passages, in one transaction; how many notes took them (a note
+        that changed meanwhile was reindexed by that write)."""
+        return await self._repository.reindex(owner, notes, indexed) if notes else 0
 
     async def count_stale(self, owner: OwnerId) -> int:
         return await self._repository.count_stale(owner, INDEX_VERSION)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from vault_mcp.db.notes import write_passages
+from vault_mcp.db.notes import SAME_TEXT, passage_rows, write_passage_rows
 from vault_mcp.db.pool import Pool, storage_errors
 from vault_mcp.db.rows import NOTE_COLUMNS, note_from_row
 from vault_mcp.domain import Note
@@ -39,10 +40,7 @@ RETURNING {NOTE_COLUMNS}
 _INSERT_NEW = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with, created_at, updated_at)
 SELECT $1, $2, $3, $4, $5, {_TIMES}
-WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
-  AND NOT EXISTS (
-    SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3
-  )
+WHERE NOT {SAME_TEXT}
 RETURNING {NOTE_COLUMNS}
 """
 _COUNT = "SELECT count(*) FROM notes WHERE owner_id = $1"
@@ -80,6 +78,7 @@ class PgNoteArchive:
             async with self._pool.acquire() as conn, conn.transaction():
                 # As for imports (db/notes.py): two at once cannot both pass the checks.
                 await conn.execute("SELECT pg_advisory_xact_lock(7, ($1 % 2147483647)::int)", owner)
+                passages: list[tuple[Any, ...]] = []
                 for note, index in zip(notes, indexed, strict=True):
                     d = note.draft
                     args = [owner, d.title, d.content, list(d.tags), index.version]
@@ -89,7 +88,7 @@ class PgNoteArchive:
                     else:
                         row = await conn.fetchrow(_INSERT_WITH_ID, *args, note.id)
                     if row is not None:
-                        await write_passages(conn, owner, note_from_row(row), index)
+                        passages += passage_rows(owner, note_from_row(row), index)
                         report.written += 1
                     elif note.id is None or await conn.fetchval(
                         _SAME, owner, note.id, d.title, d.content
@@ -97,4 +96,5 @@ class PgNoteArchive:
                         report.duplicates += 1
                     else:
                         report.conflicts.append(note.id)
+                await write_passage_rows(conn, passages)
         return report

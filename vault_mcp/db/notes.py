@@ -33,13 +33,23 @@ INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING {NOTE_COLUMNS}
 """
+# The owner has a note with title $2 and content $3, live or in the trash: found through the
+# indexed hash of the text (migration 0015), then compared in full, so its cost does not grow
+# with the vault and a hash collision is never a duplicate.
+SAME_TEXT = """
+(EXISTS (SELECT 1 FROM notes WHERE owner_id = $1
+         AND note_text_hash(title, content) = note_text_hash($2, $3)
+         AND title = $2 AND content = $3)
+ OR EXISTS (SELECT 1 FROM trashed_notes WHERE owner_id = $1
+            AND note_text_hash(title, content) = note_text_hash($2, $3)
+            AND title = $2 AND content = $3))
+"""
 # A bulk-imported note identical to one the owner already has is skipped (re-running an
 # import is safe): the id is NULL then. One in the trash counts: its restore would duplicate it.
-_INSERT_NEW = """
+_INSERT_NEW = f"""
 INSERT INTO notes (owner_id, title, content, tags, indexed_with)
 SELECT $1, $2, $3, $4, $5
-WHERE NOT EXISTS (SELECT 1 FROM notes WHERE owner_id = $1 AND title = $2 AND content = $3)
-  AND NOT EXISTS (SELECT 1 FROM trashed_notes WHERE owner_id = $1 AND title = $2 AND content = $3)
+WHERE NOT {SAME_TEXT}
 RETURNING id, updated_at
 """
 _INSERT_PASSAGES = """
@@ -55,11 +65,20 @@ _GET = f"SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND id = $2"
 # Reindexing never overwrites a newer write: the note must still be as it was read.
 _MARK_REINDEXED = """
 UPDATE notes SET indexed_with = $4 WHERE owner_id = $1 AND id = $2 AND updated_at = $3
+RETURNING id
 """
 _STALE = f"""
 SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
 ORDER BY created_at, id LIMIT $3
 """
+# Keyset-paged from the last note of the previous page: a reindex reads each note once,
+# where starting over every batch re-read all the notes already done (quadratic).
+_STALE_AFTER = f"""
+SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = $1 AND indexed_with IS DISTINCT FROM $2
+  AND (created_at, id) > ($4, $5)
+ORDER BY created_at, id LIMIT $3
+"""
+_DELETE_PASSAGES_OF = "DELETE FROM note_passages WHERE owner_id = $1 AND note_id = ANY($2::uuid[])"
 # The trash too: a note restored after a model change must be reindexed like the others.
 _MARK_STALE = """
 WITH trashed AS (UPDATE trashed_notes SET indexed_with = NULL WHERE owner_id = $1)
@@ -153,6 +172,7 @@ class PgNoteRepository:
                 # Per owner: two imports at once cannot both pass the NOT EXISTS check.
                 await conn.execute("SELECT pg_advisory_xact_lock(7, ($1 % 2147483647)::int)", owner)
                 statement = await conn.prepare(_INSERT_NEW)
+                passages: list[tuple[Any, ...]] = []
                 for draft, index in zip(drafts, indexed, strict=True):
                     row = await statement.fetchrow(
                         owner, draft.title, draft.content, list(draft.tags), index.version
@@ -167,8 +187,9 @@ class PgNoteRepository:
                         row["updated_at"],
                         row["updated_at"],
                     )
-                    await write_passages(conn, owner, note, index)
+                    passages += passage_rows(owner, note, index)
                     written += 1
+                await write_passage_rows(conn, passages)
         return written
 
     async def get(self, owner: OwnerId, note_id: uuid.UUID) -> Note | None:
@@ -209,23 +230,37 @@ class PgNoteRepository:
                     await write_passages(conn, owner, note, indexed)
         return note
 
-    async def reindex(self, owner: OwnerId, note: Note, indexed: Indexed) -> bool:
-        """Replace the note's passages if it is still as read; False if it changed or went."""
+    async def reindex(
+        self, owner: OwnerId, notes: Sequence[Note], indexed: Sequence[Indexed]
+    ) -> int:
+        """Replace the passages of the notes still as read, in one transaction; how many
+        (a note that changed or went meanwhile is left alone)."""
         with storage_errors():
             async with self._pool.acquire() as conn, conn.transaction():
-                status = await conn.execute(
-                    _MARK_REINDEXED, owner, note.id, note.updated_at, indexed.version
+                mark = await conn.prepare(_MARK_REINDEXED)
+                kept = []
+                for note, index in zip(notes, indexed, strict=True):
+                    row = await mark.fetchrow(owner, note.id, note.updated_at, index.version)
+                    if row is not None:
+                        kept.append((note, index))
+                await conn.execute(_DELETE_PASSAGES_OF, owner, [note.id for note, _ in kept])
+                await write_passage_rows(
+                    conn, [row for note, index in kept for row in passage_rows(owner, note, index)]
                 )
-                if status != "UPDATE 1":
-                    return False
-                await conn.execute(_DELETE_PASSAGES, note.id)
-                await write_passages(conn, owner, note, indexed)
-        return True
+        return len(kept)
 
-    async def stale(self, owner: OwnerId, version: str, limit: int) -> list[Note]:
-        """Notes whose passages were made otherwise than `version` (oldest first)."""
+    async def stale(
+        self, owner: OwnerId, version: str, limit: int, after: Note | None = None
+    ) -> list[Note]:
+        """Notes whose passages were made otherwise than `version` (oldest first), after
+        `after` if given."""
         with storage_errors():
-            rows = await self._pool.fetch(_STALE, owner, version, limit)
+            if after is None:
+                rows = await self._pool.fetch(_STALE, owner, version, limit)
+            else:
+                rows = await self._pool.fetch(
+                    _STALE_AFTER, owner, version, limit, after.created_at, after.id
+                )
         return [note_from_row(r) for r in rows]
 
     async def count_stale(self, owner: OwnerId, version: str) -> int:
@@ -296,22 +331,29 @@ class PgNoteRepository:
 
 
 async def write_passages(conn: Any, owner: OwnerId, note: Note, indexed: Indexed) -> None:
+    await write_passage_rows(conn, passage_rows(owner, note, indexed))
+
+
+async def write_passage_rows(conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Passages of several notes in one pipelined statement (a batch's, at the end of it)."""
+    if rows:
+        await conn.executemany(_INSERT_PASSAGES, rows)
+
+
+def passage_rows(owner: OwnerId, note: Note, indexed: Indexed) -> list[tuple[Any, ...]]:
     vectors: list[Vector | None] = [*indexed.embeddings]
     vectors += [None] * (len(indexed.passages) - len(vectors))
-    await conn.executemany(
-        _INSERT_PASSAGES,
-        [
-            (
-                note.id,
-                p.ordinal,
-                owner,
-                list(note.tags),
-                note.updated_at,
-                note.title,
-                p.heading,
-                p.body,
-                vector,
-            )
-            for p, vector in zip(indexed.passages, vectors, strict=True)
-        ],
-    )
+    return [
+        (
+            note.id,
+            p.ordinal,
+            owner,
+            list(note.tags),
+            note.updated_at,
+            note.title,
+            p.heading,
+            p.body,
+            vector,
+        )
+        for p, vector in zip(indexed.passages, vectors, strict=True)
+    ]

@@ -25,6 +25,14 @@ class Restorable:
     updated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch of records validated and embedded, ready to be written."""
+
+    notes: tuple[Restorable, ...]
+    indexed: tuple[Indexed, ...]
+
+
 @dataclass
 class RestoreReport:
     written: int = 0
@@ -74,6 +82,11 @@ class ArchiveService:
 
     async def restore(self, owner: OwnerId, records: Sequence[NoteRecord]) -> RestoreReport:
         """Validate all, embed them in one batch, write them in one transaction."""
+        return await self.write(owner, await self.prepare(records))
+
+    async def prepare(self, records: Sequence[NoteRecord]) -> Prepared:
+        """Validate all and embed them in one batch (no database work: an import prepares
+        the next batch while the last one is written)."""
         notes = [
             Restorable(
                 self._notes.draft(r.title, r.content, r.tags), r.id, r.created_at, r.updated_at
@@ -81,6 +94,12 @@ class ArchiveService:
             for r in records
         ]
         if not notes:
-            return RestoreReport()
+            return Prepared((), ())
         indexed = await self._notes.index([(n.draft.title, n.draft.content) for n in notes])
-        return await self._archive.restore(owner, notes, indexed)
+        return Prepared(tuple(notes), tuple(indexed))
+
+    async def write(self, owner: OwnerId, prepared: Prepared) -> RestoreReport:
+        """Write prepared notes in one transaction."""
+        if not prepared.notes:
+            return RestoreReport()
+        return await self._archive.restore(owner, prepared.notes, prepared.indexed)
