@@ -95,7 +95,7 @@ SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
 
 # Every CTE is MATERIALIZED: inlined, the single-use ones merged into one large join problem
 # that took the planner ~1.3 ms a search; planned apart, ~0.7 ms (1,000 notes), and the
-# statement's backend CPU fell by 0.7–2.3 ms in three alternating runs. Each CTE is small
+# statement's backend CPU fell by 0.7-2.3 ms in three alternating runs. Each CTE is small
 # (LIMITed or a handful of rows), so materializing it costs nothing at run time.
 _SEARCH = """
 WITH
