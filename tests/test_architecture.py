@@ -24,6 +24,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # The trash and the notes' history: a second service beside NoteService.
     "vault_mcp.recovery": ("vault_mcp.domain", "vault_mcp.errors", "vault_mcp.service"),
     "vault_mcp.settings": ("vault_mcp.domain", "vault_mcp.errors"),
+    # Overlapping the next batch's preparation with this one's write: asyncio only.
+    "vault_mcp.pipelined": (),
     # The auth domain: its values, Protocols and services; never a store, a door or a root.
     # Text validation (NUL, lone surrogates) is the domain's, shared by every input.
     "vault_mcp.auth": (
@@ -94,6 +96,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.transfer",
         "vault_mcp.domain",
         "vault_mcp.errors",
+        "vault_mcp.pipelined",
         "vault_mcp.runtime",
         "vault_mcp.settings",
     ),
@@ -105,7 +108,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "vault_mcp.runtime",
         "vault_mcp.settings",
     ),
-    "vault_mcp.reindex": ("vault_mcp.importer", "vault_mcp.runtime", "vault_mcp.settings"),
+    "vault_mcp.reindex": (
+        "vault_mcp.domain",
+        "vault_mcp.importer",
+        "vault_mcp.pipelined",
+        "vault_mcp.runtime",
+        "vault_mcp.service",  # the batch's values it hands from the encode to the write
+        "vault_mcp.settings",
+    ),
     "vault_mcp.smoke": ("vault_mcp.errors", "vault_mcp.settings"),
     "vault_mcp.runtime": ("vault_mcp",),  # the composition root: database, wiring, handle
     "vault_mcp.__main__": ("vault_mcp",),
