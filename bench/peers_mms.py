@@ -102,8 +102,8 @@ def ensure_model() -> float:
     """Exports the model for MMS when missing; returns the seconds that took (0: there)."""
     if (MODEL / "model.onnx").is_file() and (MODEL / "tokenizer.json").is_file():
         return 0.0
-    from vault_mcp.embeddings.onnx import export_onnx
     from vault_mcp.embeddings.sentence_transformer import packaged_model_path
+    from vault_mcp.embeddings.torch_export import export_onnx
 
     started = time.perf_counter()
     folder = Path(packaged_model_path())
