@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vault_mcp.db.cursors import decode_cursor as keyset_position
-from vault_mcp.db.cursors import encode_cursor as keyset_cursor
 from vault_mcp.db.history import keep_version, lock_current
+from vault_mcp.db.note_pages import newer_page, older_page
 from vault_mcp.db.pool import Pool, storage_errors
-from vault_mcp.db.rows import NOTE_COLUMNS, PREVIEW_COLUMNS, note_from_row, preview_from_row
+from vault_mcp.db.rows import NOTE_COLUMNS, note_from_row
 from vault_mcp.db.search import search as search_passages
 from vault_mcp.db.trash import move_to_trash
 from vault_mcp.domain import (
@@ -19,7 +18,6 @@ from vault_mcp.domain import (
     NoteDraft,
     NotePage,
     NotePatch,
-    NotePreview,
     SearchQuery,
 )
 from vault_mcp.service import Hits, Indexed, OwnerId
@@ -101,52 +99,6 @@ WHERE owner_id = $1 AND id = $2
   AND ($6::text IS NULL OR title = $6) AND ($7::text IS NULL OR content = $7)
 RETURNING {NOTE_COLUMNS}
 """
-
-# $3/$4: the updated-at range (either may be NULL); the cursor and tag come after.
-_IN_RANGE = """($3::timestamptz IS NULL OR updated_at >= $3)
-  AND ($4::timestamptz IS NULL OR updated_at < $4)"""
-_LIST_FIRST = f"""
-SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
-ORDER BY created_at DESC, id DESC LIMIT $2
-"""
-_LIST_AFTER = f"""
-SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE}
-  AND (created_at, id) < ($5, $6)
-ORDER BY created_at DESC, id DESC LIMIT $2
-"""
-_LIST_TAG_FIRST = f"""
-SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
-ORDER BY created_at DESC, id DESC LIMIT $2
-"""
-_LIST_TAG_AFTER = f"""
-SELECT {PREVIEW_COLUMNS} FROM notes WHERE owner_id = $1 AND {_IN_RANGE} AND tags @> ARRAY[$5::text]
-  AND (created_at, id) < ($6, $7)
-ORDER BY created_at DESC, id DESC LIMIT $2
-"""
-
-
-def _towards_newer(query: str) -> str:
-    """The same list walking the other way from its cursor: the notes just newer than it,
-    oldest first (so LIMIT keeps the nearest). Derived, not written out, so that it always
-    has every filter of the query it comes from."""
-    newer = query.replace("(created_at, id) < (", "(created_at, id) > (").replace(
-        "ORDER BY created_at DESC, id DESC", "ORDER BY created_at, id"
-    )
-    if newer.count("(created_at, id) > (") != 1 or "DESC" in newer:
-        raise RuntimeError("the list query no longer has the shape _towards_newer expects")
-    return newer
-
-
-_LIST_BEFORE = _towards_newer(_LIST_AFTER)
-_LIST_TAG_BEFORE = _towards_newer(_LIST_TAG_AFTER)
-
-
-def encode_cursor(note: NotePreview) -> str:
-    return keyset_cursor(note.created_at, note.id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    return keyset_position(cursor, "a previous list_notes result")
 
 
 class PgNoteRepository:
@@ -284,45 +236,12 @@ class PgNoteRepository:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> NotePage:
-        args: list[Any] = [owner, limit + 1, since, until]
-        if tag is not None:
-            args.append(tag)
-        if cursor is not None:
-            args.extend(decode_cursor(cursor))
-        query = {
-            (False, False): _LIST_FIRST,
-            (False, True): _LIST_AFTER,
-            (True, False): _LIST_TAG_FIRST,
-            (True, True): _LIST_TAG_AFTER,
-        }[(tag is not None, cursor is not None)]
-        with storage_errors():
-            rows = await self._pool.fetch(query, *args)
-        notes = tuple(preview_from_row(r) for r in rows[:limit])
-        more = len(rows) > limit
-        return NotePage(
-            notes,
-            encode_cursor(notes[-1]) if more and notes else None,
-            newer_cursor=encode_cursor(notes[0]) if cursor is not None and notes else None,
-        )
+        return await older_page(self._pool, owner, limit, cursor, tag, since, until)
 
     async def list_newer(
         self, owner: OwnerId, limit: int, cursor: str, tag: str | None
     ) -> NotePage:
-        args: list[Any] = [owner, limit + 1, None, None]
-        if tag is not None:
-            args.append(tag)
-        args.extend(decode_cursor(cursor))
-        with storage_errors():
-            rows = await self._pool.fetch(_LIST_BEFORE if tag is None else _LIST_TAG_BEFORE, *args)
-        notes = tuple(
-            preview_from_row(r) for r in reversed(rows[:limit])
-        )  # newest first, as a list is
-        more = len(rows) > limit
-        return NotePage(
-            notes,
-            encode_cursor(notes[-1]) if notes else None,
-            newer_cursor=encode_cursor(notes[0]) if more and notes else None,
-        )
+        return await newer_page(self._pool, owner, limit, cursor, tag)
 
     async def search(self, owner: OwnerId, query: SearchQuery, embedding: Vector) -> Hits:
         with storage_errors():
