@@ -313,6 +313,7 @@ class NoteService:
         return await self._repository.stale(owner, INDEX_VERSION, batch, after)
 
     async def index_notes(self, notes: Sequence[Note]) -> Sequence[Indexed]:
+        """Passages and vectors of stored notes, in one batch (a reindex's encode step)."""
         return await self._index([(n.title, n.content) for n in notes])
 
     async def write_reindexed(

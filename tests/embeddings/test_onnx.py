@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,18 @@ async def test_writing_the_graph_removes_an_older_one_of_the_same_model(
     [graph] = list(MODEL_CACHE.glob(f"*-{EXPORT_VERSION}.onnx"))
     older = tmp_path / graph.name.replace(EXPORT_VERSION, TORCH_EXPORT_VERSION)
     older.write_bytes(b"a torch export from an earlier version")
+    # Another model's graph, whose folder name starts with this one's, is not this model's.
+    other = tmp_path / graph.name.replace("model-", "model-large-", 1)
+    other.write_bytes(b"another model's graph")
+    # A build that died mid-write an hour ago left its temporary file; one under way now is
+    # another process's.
+    abandoned, under_way = tmp_path / "tmpdead.onnx.tmp", tmp_path / "tmplive.onnx.tmp"
+    abandoned.write_bytes(b"half a graph")
+    under_way.write_bytes(b"half a graph")
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
     embedder = OnnxEmbedder(tmp_path)
     await asyncio.wait_for(embedder.wait_ready(), 120)
-    assert _names(tmp_path) == [graph.name]
+    assert _names(tmp_path) == sorted([graph.name, other.name, under_way.name])
 
 
 async def test_single_texts_and_batches_embed_alike(real_embedder: Any) -> None:
@@ -138,4 +148,22 @@ async def test_a_model_the_builder_does_not_write_is_exported_by_torch(
     [name] = _names(tmp_path)
     assert name.endswith(f"-{TORCH_EXPORT_VERSION}.onnx")
     texts = ["hello world", "x " * 2000]
+    assert float(np.abs(encode(texts) - np.stack(await torch_embedder.embed(texts))).max()) <= 1e-5
+
+
+async def test_weights_the_graph_builder_cannot_read_are_exported_by_torch(
+    tmp_path: Path, torch_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BERT config is not proof that bert_graph can read the weights (another key prefix,
+    bf16): torch's export, which read them before bert_graph existed, takes over."""
+    from vault_mcp.embeddings import onnx
+
+    def unreadable(folder: Path) -> bytes:
+        raise ValueError("the weights lack embeddings.word_embeddings.weight")
+
+    monkeypatch.setattr(onnx, "build_bert_graph", unreadable)
+    encode = await asyncio.to_thread(onnx.load_onnx, None, tmp_path, 384)
+    [name] = _names(tmp_path)
+    assert name.endswith(f"-{TORCH_EXPORT_VERSION}.onnx")
+    texts = ["hello world", "a second sentence"]
     assert float(np.abs(encode(texts) - np.stack(await torch_embedder.embed(texts))).max()) <= 1e-5

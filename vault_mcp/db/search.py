@@ -86,11 +86,16 @@ SHARING_CANDIDATES = 1_000
 # five runs of the prepared statement PostgreSQL switched to a generic plan that cannot see
 # which leg is off or how rare the words are, and a search served over MCP took 176 ms at
 # 10k notes where the statement planned for its parameters takes 20 (planning costs ~2).
+# synchronize_seqscans off: the rarity sample takes the first passages a scan yields, and on
+# a table past a quarter of shared_buffers PostgreSQL starts a sequential scan where another
+# one is, so the same query ranked differently from one run to the next (at 100k passages 36
+# of 150 queries' top 10 changed between two identical runs; none with it off).
 _INDEX_SETTINGS = """
 SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.ef_search', '200', true),
        set_config('max_parallel_workers_per_gather', '0', true),
-       set_config('plan_cache_mode', 'force_custom_plan', true)
+       set_config('plan_cache_mode', 'force_custom_plan', true),
+       set_config('synchronize_seqscans', 'off', true)
 """
 
 # Every CTE is MATERIALIZED: inlined, the single-use ones merged into one large join problem

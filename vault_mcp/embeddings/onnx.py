@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -99,6 +100,27 @@ def _write(target: Path, graph: bytes) -> None:
             os.unlink(temp)
 
 
+# The cache's file names: <model folder>-<fingerprint>-<how it was made>.onnx.
+_CACHED = re.compile(r"-[0-9a-f]{16}-[a-z0-9]+\.onnx")
+# A build's temporary file older than this was left by a process that died mid-write.
+_ABANDONED_SECONDS = 3600
+
+
+def _remove_stale(cache_dir: Path, model_name: str, keep: Path) -> None:
+    """Older graphs of the same model (~90 MB each nobody will read) and temporary files of
+    builds that died mid-write; never another model's graph, nor a build under way."""
+    for path in cache_dir.glob(f"{model_name}-*.onnx"):
+        name = path.name[len(model_name) :]
+        if path != keep and _CACHED.fullmatch(name):
+            path.unlink(missing_ok=True)
+    for path in cache_dir.glob("*.onnx.tmp"):
+        try:
+            if time.time() - path.stat().st_mtime > _ABANDONED_SECONDS:
+                path.unlink(missing_ok=True)
+        except OSError:  # another process renamed or removed it meanwhile
+            continue
+
+
 def _torch_export(folder: Path, target: Path) -> None:
     from vault_mcp.embeddings.torch_export import export_onnx
 
@@ -149,20 +171,34 @@ def load_onnx(
     folder = _model_dir(model)
     _check_mean_pooling(folder)
     torch_export = force_torch_export or not is_plain_bert(folder)
-    version = TORCH_EXPORT_VERSION if torch_export else EXPORT_VERSION
-    target = cache_dir / f"{folder.name}-{_fingerprint(folder)}-{version}.onnx"
+    fingerprint = _fingerprint(folder)
+
+    def target_for(by_torch: bool) -> Path:
+        version = TORCH_EXPORT_VERSION if by_torch else EXPORT_VERSION
+        return cache_dir / f"{folder.name}-{fingerprint}-{version}.onnx"
+
+    target = target_for(torch_export)
 
     def build() -> None:
+        nonlocal torch_export, target
         how = "exporting it to ONNX with torch" if torch_export else "writing its ONNX graph"
         log.warning("%s: %s", PREPARING, how)
         on_export()
-        _build(folder, target, torch_export)
+        try:
+            _build(folder, target, torch_export)
+        except EmbedderUnavailable as exc:
+            if torch_export:
+                raise
+            # A BERT config whose weights bert_graph cannot read (keys under another prefix,
+            # bf16 tensors): torch's export reads them, as it did before bert_graph.
+            log.warning("%s; exporting it with torch instead", exc)
+            torch_export, target = True, target_for(True)
+            if not target.is_file():
+                _build(folder, target, True)
 
     if not target.is_file():
         build()
-        for stale in cache_dir.glob(f"{folder.name}-*.onnx"):
-            if stale != target:  # an older graph of the same model: ~90 MB nobody will read
-                stale.unlink(missing_ok=True)
+        _remove_stale(cache_dir, folder.name, target)
 
     import onnxruntime
     from tokenizers import Tokenizer

@@ -10,7 +10,13 @@ ALTER TABLE note_passages SET (toast_tuple_target = 8160);
 ALTER TABLE trashed_passages SET (toast_tuple_target = 8160);
 -- Rewrite the stored rows under the new target (a rewrite re-toasts every row; an UPDATE
 -- would keep the old TOAST pointers), in owner order so an account's passages sit together
--- for its exact scans. This rebuilds the indexes too: give the HNSW build room to stay in
--- memory (its default 64 MB holds ~40k vectors at m 24).
+-- for its exact scans. This rebuilds the indexes too, under a lock that holds searches and
+-- writes until it is done: about a minute and a half per 100k passages, mostly the HNSW
+-- graph (seconds for a vault of a few thousand notes). The graph is built in this backend's
+-- memory (512 MB holds ~200k vectors at m 24; the default 64 MB, ~40k) and without parallel
+-- workers: those share the graph through /dev/shm, which Docker caps at 64 MB by default,
+-- and pgvector then fails the build ("could not resize shared memory segment") rather than
+-- build it alone (pgvector/pgvector#453), so the migration would fail on every start.
 SET LOCAL maintenance_work_mem = '512MB';
+SET LOCAL max_parallel_maintenance_workers = 0;
 CLUSTER note_passages USING note_passages_owner_idx;
